@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Env is everything a command may touch of the outside world. Tests build
+// one with buffers and a fake environment.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads an environment variable.
+	Getenv func(string) string
+	// Dir is the working directory.
+	Dir string
+}
+
+// Main runs warden with args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, e *Env) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(e.Stderr, "warden: internal error: %v\n%s", r, debug.Stack())
+			code = ExitInternal
+		}
+	}()
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(e.Stdin)
+	root.SetOut(e.Stdout)
+	root.SetErr(e.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !errors.Is(err, ErrGateFailed) {
+		fmt.Fprintf(e.Stderr, "warden: %v\n", err)
+	}
+	return ExitCode(err)
+}
+
+// OSEnv is the Env of the running process.
+func OSEnv() *Env {
+	dir, err := os.Getwd()
+	if err != nil {
+		dir = "."
+	}
+	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Dir: dir}
+}
+
+func newRootCmd(e *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "warden",
+		Short: "Security gates and an agent guard for AI-assisted coding",
+		Long: `warden enforces one security policy (warden.yaml) wherever AI-written code
+or an AI agent's action can do harm: it scans code for secrets, insecure code,
+vulnerable or hallucinated dependencies and risky configuration; it decides
+every agent action before it runs; and it keeps a tamper-evident record.
+
+Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
+3 internal error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	root.AddCommand(
+		newVersionCmd(e),
+	)
+	// Unknown commands and bad arguments are usage errors.
+	for _, c := range root.Commands() {
+		wrapArgs(c)
+	}
+	wrapArgs(root)
+	return root
+}
+
+// wrapArgs turns cobra's argument validation errors into UsageErrors.
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		orig := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
