@@ -1,0 +1,3 @@
+package sast
+
+func jsRules() []*Rule { return nil }
