@@ -83,6 +83,8 @@ type analyzer struct {
 	fs    *funcState
 	tgts  []string // names being assigned by the current statement
 	depth int
+	// bodyReads are the places a JS handler reads a whole request body.
+	bodyReads []*Node
 }
 
 func (a *analyzer) report(r *Rule, n *Node, note string) {
@@ -290,9 +292,16 @@ func (a *analyzer) assign(s *Stmt, e env) {
 			}
 		}
 		c := &Ctx{a: a, e: e}
+		vn := rn
+		if vn == nil && len(s.Rhs) == len(s.Lhs) {
+			vn = s.Rhs[i]
+		}
+		if (a.u.Lang == LangJavaScript || a.u.Lang == LangTypeScript) && l.Kind == KIdent && v.Whole && v.Req && len(a.bodyReads) == 0 && vn != nil {
+			a.bodyReads = append(a.bodyReads, vn)
+		}
 		for _, r := range a.rs.assignRules(l) {
 			for _, p := range r.Assigns {
-				if matchAny(p.Targets, targetPath(l)) && (p.When == nil || p.When(c, l, rn)) {
+				if matchAny(p.Targets, targetPath(l)) && (p.When == nil || p.When(c, l, vn)) {
 					a.report(r, l, "")
 				}
 			}
@@ -548,6 +557,10 @@ func (a *analyzer) eval(n *Node, e env, d int) Val {
 			return Val{}
 		}
 		base := a.eval(n.Args[0], e, d)
+		if n.Kind == KMember && base.Req && n.Args[0].Kind == KIdent && serverSide[lastSeg(n.Name)] {
+			// req.user, req.session...: set by the server, not the caller.
+			return Val{}
+		}
 		v := Val{Taint: base.Taint, Req: base.Req, Raw: base.Raw, Src: base.Src}
 		if n.Kind == KMember && base.Raw && base.Req && n.Args[0].Kind == KIdent && wholeSeg[lastSeg(n.Name)] {
 			v.Whole = true
@@ -614,6 +627,8 @@ func (a *analyzer) eval(n *Node, e env, d int) Val {
 	return v
 }
 
+var serverSide = map[string]bool{"user": true, "session": true, "auth": true, "locals": true, "app": true, "method": true, "isAuthenticated": true, "logIn": true, "logout": true, "Context": true, "WithContext": true, "log": true, "id": false}
+
 var wholeSeg = map[string]bool{"body": true, "json": true, "form": true, "values": true, "POST": true, "data": true, "get_json": true, "formData": true}
 
 func isSourceRoot(a *analyzer, n *Node) bool {
@@ -637,6 +652,10 @@ func (a *analyzer) evalCall(n *Node, e env, d int) Val {
 		hasRecv = true
 		in = in.join(recv)
 		in.Const = recv.Const
+		if r := n.Fun.Args[0]; r.Kind == KIdent && e[r.Name] == nil && !recv.Taint {
+			// A global or module (Buffer, Math, JSON): its methods on constants are constant.
+			in.Const = true
+		}
 	}
 	for _, x := range n.Args {
 		xv := a.eval(x, e, d)

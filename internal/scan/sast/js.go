@@ -29,7 +29,13 @@ func (j *jsLower) text(t *tnode) string {
 	return string(j.u.Src[t.start:t.end])
 }
 
-func (j *jsLower) node(k Kind, t *tnode) *Node { return &Node{Kind: k, Off: t.start, End: t.end} }
+func (j *jsLower) node(k Kind, t *tnode) *Node {
+	off := t.start
+	for off < t.end && off < len(j.u.Src) && (j.u.Src[off] == ' ' || j.u.Src[off] == '\n' || j.u.Src[off] == '\t' || j.u.Src[off] == '\r') {
+		off++
+	}
+	return &Node{Kind: k, Off: off, End: t.end}
+}
 
 func (j *jsLower) block(t *tnode) []*Stmt {
 	if t == nil {
