@@ -181,7 +181,7 @@ func goRules() []*Rule {
 		{
 			ID: "go-jwt-unverified", Title: "JWT parsed without verifying its signature", Severity: sevCritical, CWE: "CWE-347", Langs: goOnly,
 			Message: "ParseUnverified does not check the signature, so anyone can forge the claims. Use `jwt.Parse` with a key function that checks the signing method and returns your key.",
-			Calls: []CallPat{{Callees: []string{"*.ParseUnverified"}}},
+			Calls:   []CallPat{{Callees: []string{"*.ParseUnverified"}}},
 		},
 		{
 			ID: "go-jwt-none-alg", Title: "JWT 'none' algorithm allowed", Severity: sevCritical, CWE: "CWE-327", Langs: goOnly,
@@ -202,7 +202,7 @@ func goRules() []*Rule {
 		{
 			ID: "go-jwt-hardcoded-secret", Title: "JWT signed with a hard-coded key", Severity: sevHigh, CWE: "CWE-798", Langs: goOnly, Secret: true,
 			Message: "The signing key is written in the source, so anyone with the code can mint tokens. Load it from a secret store or environment at start-up and rotate it.",
-			Calls: []CallPat{{Callees: []string{"*.SignedString"}, When: func(c *Ctx, call *Node) bool { return hardcoded(c, call.arg(0)) }}},
+			Calls:   []CallPat{{Callees: []string{"*.SignedString"}, When: func(c *Ctx, call *Node) bool { return hardcoded(c, call.arg(0)) }}},
 		},
 		{
 			ID: "go-session-hardcoded-secret", Title: "Session store keyed with a hard-coded secret", Severity: sevHigh, CWE: "CWE-798", Langs: goOnly, Secret: true,
@@ -232,7 +232,7 @@ func goRules() []*Rule {
 		{
 			ID: "go-weak-cipher", Title: "Broken cipher (DES, 3DES, RC4)", Severity: sevHigh, CWE: "CWE-327", Langs: goOnly,
 			Message: "DES, triple DES and RC4 are broken or too weak. Use AES-GCM (`cipher.NewGCM`) or ChaCha20-Poly1305.",
-			Calls: []CallPat{{Callees: []string{"crypto/des.NewCipher", "crypto/des.NewTripleDESCipher", "crypto/rc4.NewCipher"}}},
+			Calls:   []CallPat{{Callees: []string{"crypto/des.NewCipher", "crypto/des.NewTripleDESCipher", "crypto/rc4.NewCipher"}}},
 		},
 		{
 			ID: "go-static-iv", Title: "Constant IV or nonce", Severity: sevHigh, CWE: "CWE-329", Langs: goOnly,
@@ -349,7 +349,7 @@ func goRules() []*Rule {
 		{
 			ID: "go-log-sensitive", Title: "Secret or whole request written to a log", Severity: sevMedium, CWE: "CWE-532", Langs: goOnly,
 			Message: "A password, token, key or the whole request (with its headers and cookies) is logged; logs are widely readable and kept long. Log an id or a redacted form instead.",
-			Calls: []CallPat{{Callees: goLogCallees, When: func(c *Ctx, call *Node) bool { return logsSensitive(c, call) }}},
+			Calls:   []CallPat{{Callees: goLogCallees, When: func(c *Ctx, call *Node) bool { return logsSensitive(c, call) }}},
 		},
 		{
 			ID: "go-world-writable", Title: "File or directory created world-writable", Severity: sevMedium, CWE: "CWE-732", Langs: goOnly,
@@ -361,7 +361,7 @@ func goRules() []*Rule {
 		{
 			ID: "go-tempfile-race", Title: "Predictable temporary file name", Severity: sevMedium, CWE: "CWE-377", Langs: goOnly,
 			Message: "A fixed name in the shared temp directory can be pre-created or symlinked by another user. Use `os.CreateTemp` / `os.MkdirTemp`.",
-			Calls: []CallPat{{Callees: []string{"os.Create", "os.WriteFile", "os.OpenFile", "io/ioutil.WriteFile"}, When: func(c *Ctx, call *Node) bool { return predictableTemp(c, call.arg(0)) }}},
+			Calls:   []CallPat{{Callees: []string{"os.Create", "os.WriteFile", "os.OpenFile", "io/ioutil.WriteFile"}, When: func(c *Ctx, call *Node) bool { return predictableTemp(c, call.arg(0)) }}},
 		},
 		{
 			ID: "go-json-unknown-fields", Title: "API handler decodes JSON without DisallowUnknownFields", Severity: sevLow, CWE: "CWE-20", Langs: goOnly,
@@ -426,7 +426,7 @@ func goRules() []*Rule {
 		{
 			ID: "go-idor", Title: "Record loaded by a request id without an ownership check", Severity: sevMedium, CWE: "CWE-639", Langs: goOnly,
 			Message: "The handler loads or changes a record by an id from the request and never compares it with the authenticated user or tenant, so any user can read others' records by changing the id. Scope the query by owner (`WHERE id = ? AND user_id = ?`) or check ownership before returning it.",
-			Func: idorCheck([]string{"First", "Find", "Take", "Delete", "QueryRow", "QueryRowContext", "Query", "QueryContext", "Get", "GetContext", "Exec", "ExecContext", "FindByID", "GetByID"}),
+			Func:    idorCheck([]string{"First", "Find", "Take", "Delete", "QueryRow", "QueryRowContext", "Query", "QueryContext", "Get", "GetContext", "Exec", "ExecContext", "FindByID", "GetByID"}),
 		},
 		{
 			ID: "go-pprof-exposed", Title: "net/http/pprof imported", Severity: sevMedium, CWE: "CWE-489", Langs: goOnly,
@@ -444,7 +444,9 @@ func goRules() []*Rule {
 			ID: "go-password-compare", Title: "Secret compared in non-constant time", Severity: sevMedium, CWE: "CWE-208", Langs: goOnly,
 			Message: "`==` on passwords, tokens or MACs returns early at the first difference, leaking how much matched. Compare hashes with `subtle.ConstantTimeCompare` / `hmac.Equal`, and store passwords with bcrypt.",
 			Compare: secretCompare,
-			Calls:   []CallPat{{Callees: []string{"bytes.Equal"}, When: func(c *Ctx, call *Node) bool { return mentionsName(call.arg(0), macName) || mentionsName(call.arg(1), macName) }}},
+			Calls: []CallPat{{Callees: []string{"bytes.Equal"}, When: func(c *Ctx, call *Node) bool {
+				return mentionsName(call.arg(0), macName) || mentionsName(call.arg(1), macName)
+			}}},
 		},
 		{
 			ID: "go-gin-debug", Title: "Gin in debug mode", Severity: sevLow, CWE: "CWE-489", Langs: goOnly,

@@ -211,7 +211,7 @@ func jsRules() []*Rule {
 		{
 			ID: "js-document-write", Title: "document.write with dynamic content", Severity: sevMedium, CWE: "CWE-79", Langs: jsLangs,
 			Message: "document.write parses its argument as HTML. Build DOM nodes and set textContent instead.",
-			Calls: []CallPat{{Callees: []string{"document.write", "document.writeln"}, When: func(c *Ctx, call *Node) bool { return nonLiteral(c, call.arg(0)) }}},
+			Calls:   []CallPat{{Callees: []string{"document.write", "document.writeln"}, When: func(c *Ctx, call *Node) bool { return nonLiteral(c, call.arg(0)) }}},
 		},
 		{
 			ID: "js-xss-response", Title: "Request data sent back inside HTML", Severity: sevMedium, CWE: "CWE-79", Langs: jsLangs,
@@ -244,7 +244,7 @@ func jsRules() []*Rule {
 		{
 			ID: "js-redos", Title: "Regular expression built from untrusted input", Severity: sevMedium, CWE: "CWE-1333", Langs: jsLangs,
 			Message: "A pattern from the request can backtrack exponentially and block the event loop (ReDoS). Escape it (`escapeRegExp`/`_.escapeRegExp`) or match with string methods.",
-			Calls: []CallPat{{Callees: []string{"RegExp"}, When: func(c *Ctx, call *Node) bool { return tainted(c, call.arg(0)) }}},
+			Calls:   []CallPat{{Callees: []string{"RegExp"}, When: func(c *Ctx, call *Node) bool { return tainted(c, call.arg(0)) }}},
 		},
 		{
 			ID: "js-prototype-pollution", Title: "Prototype pollution through computed keys", Severity: sevHigh, CWE: "CWE-1321", Langs: jsLangs,
@@ -325,7 +325,7 @@ func jsRules() []*Rule {
 		{
 			ID: "js-jwt-decode-unverified", Title: "JWT decoded without verification", Severity: sevHigh, CWE: "CWE-347", Langs: jsLangs,
 			Message: "jwt.decode / jwtDecode read the claims without checking the signature, so anyone can forge them. Use `jwt.verify(token, key, { algorithms: [\"HS256\"] })` on the server.",
-			Calls: []CallPat{{Callees: []string{"jsonwebtoken.decode", "jose.decodeJwt"}, When: func(c *Ctx, call *Node) bool { return c.InHandler() || !c.Unit().HasImport("react", "next") }}},
+			Calls:   []CallPat{{Callees: []string{"jsonwebtoken.decode", "jose.decodeJwt"}, When: func(c *Ctx, call *Node) bool { return c.InHandler() || !c.Unit().HasImport("react", "next") }}},
 		},
 		{
 			ID: "js-jwt-none-alg", Title: "JWT 'none' algorithm allowed", Severity: sevCritical, CWE: "CWE-327", Langs: jsLangs,
@@ -348,12 +348,12 @@ func jsRules() []*Rule {
 		{
 			ID: "js-jwt-ignore-expiration", Title: "JWT expiry not checked", Severity: sevHigh, CWE: "CWE-613", Langs: jsLangs,
 			Message: "ignoreExpiration accepts tokens forever, so a leaked token never stops working. Remove it, and set `audience`/`issuer` in the verify options.",
-			Calls: []CallPat{{Callees: []string{"jsonwebtoken.verify"}, When: func(c *Ctx, call *Node) bool { return isTrue(c, objKey(c, call.arg(2), "ignoreExpiration")) }}},
+			Calls:   []CallPat{{Callees: []string{"jsonwebtoken.verify"}, When: func(c *Ctx, call *Node) bool { return isTrue(c, objKey(c, call.arg(2), "ignoreExpiration")) }}},
 		},
 		{
 			ID: "js-jwt-hardcoded-secret", Title: "JWT signed or verified with a hard-coded key", Severity: sevHigh, CWE: "CWE-798", Langs: jsLangs, Secret: true,
 			Message: "The JWT key is in the source (or is the fallback when the environment variable is missing), so anyone with the code can mint tokens. Read it from the environment and fail at start-up if it is absent.",
-			Calls: []CallPat{{Callees: []string{"jsonwebtoken.sign", "jsonwebtoken.verify"}, When: func(c *Ctx, call *Node) bool { return hardcoded(c, call.arg(1)) }}},
+			Calls:   []CallPat{{Callees: []string{"jsonwebtoken.sign", "jsonwebtoken.verify"}, When: func(c *Ctx, call *Node) bool { return hardcoded(c, call.arg(1)) }}},
 		},
 		{
 			ID: "js-hardcoded-session-secret", Title: "Session or cookie secret hard-coded", Severity: sevHigh, CWE: "CWE-798", Langs: jsLangs, Secret: true,
@@ -431,7 +431,7 @@ func jsRules() []*Rule {
 		{
 			ID: "js-insecure-random", Title: "Math.random used for a secret value", Severity: sevHigh, CWE: "CWE-338", Langs: jsLangs,
 			Message: "Math.random is predictable; tokens, passwords, OTPs and ids made with it can be guessed. Use `crypto.randomBytes`, `crypto.randomUUID()` or `crypto.getRandomValues`.",
-			Calls: []CallPat{{Callees: []string{"Math.random"}, When: func(c *Ctx, call *Node) bool { return tokenish(c) }}},
+			Calls:   []CallPat{{Callees: []string{"Math.random"}, When: func(c *Ctx, call *Node) bool { return tokenish(c) }}},
 		},
 		{
 			ID: "js-weak-rsa-key", Title: "RSA key shorter than 2048 bits", Severity: sevHigh, CWE: "CWE-326", Langs: jsLangs,
@@ -580,7 +580,7 @@ func jsRules() []*Rule {
 		{
 			ID: "js-idor", Title: "Record loaded by a request id without an ownership check", Severity: sevMedium, CWE: "CWE-639", Langs: jsLangs,
 			Message: "The handler loads, changes or deletes a record by an id from the request and never checks it belongs to the authenticated user or tenant. Scope the query by owner (`where: { id, userId: req.user.id }`) or check ownership first.",
-			Func: idorCheck([]string{"findById", "findByPk", "findOne", "findUnique", "findFirst", "findByIdAndUpdate", "findByIdAndDelete", "findByIdAndRemove", "delete", "update", "destroy", "query", "get", "findOneBy", "findUniqueOrThrow"}),
+			Func:    idorCheck([]string{"findById", "findByPk", "findOne", "findUnique", "findFirst", "findByIdAndUpdate", "findByIdAndDelete", "findByIdAndRemove", "delete", "update", "destroy", "query", "get", "findOneBy", "findUniqueOrThrow"}),
 		},
 		{
 			ID: "js-body-no-schema", Title: "Request body used without schema validation", Severity: sevLow, CWE: "CWE-20", Langs: jsLangs,
@@ -595,7 +595,7 @@ func jsRules() []*Rule {
 				return nil
 			},
 		},
-			}
+	}
 }
 
 func relativeURL(c *Ctx, n *Node) bool {

@@ -323,7 +323,7 @@ func pyRules() []*Rule {
 		{
 			ID: "py-insecure-random", Title: "random module used for a secret value", Severity: sevHigh, CWE: "CWE-338", Langs: pyOnly,
 			Message: "The random module is predictable; tokens, passwords, OTPs and session ids made with it can be guessed. Use the secrets module (`secrets.token_urlsafe()`, `secrets.choice`).",
-			Calls: []CallPat{{Callees: []string{"random.random", "random.randint", "random.choice", "random.choices", "random.getrandbits", "random.randrange", "random.sample", "random.uniform"}, When: func(c *Ctx, call *Node) bool { return tokenish(c) }}},
+			Calls:   []CallPat{{Callees: []string{"random.random", "random.randint", "random.choice", "random.choices", "random.getrandbits", "random.randrange", "random.sample", "random.uniform"}, When: func(c *Ctx, call *Node) bool { return tokenish(c) }}},
 		},
 		{
 			ID: "py-weak-rsa-key", Title: "RSA/DSA key shorter than 2048 bits", Severity: sevHigh, CWE: "CWE-326", Langs: pyOnly,
@@ -380,7 +380,7 @@ func pyRules() []*Rule {
 		{
 			ID: "py-flask-debug", Title: "Flask debug mode on", Severity: sevHigh, CWE: "CWE-489", Langs: pyOnly,
 			Message: "The Werkzeug debugger lets anyone who reaches it run code on the server. Never enable debug outside local development; read it from the environment.",
-			Calls: []CallPat{{Callees: []string{"*.run"}, When: func(c *Ctx, call *Node) bool { return pyKwTrue(c, call, "debug") && c.Unit().HasImport("flask") }}},
+			Calls:   []CallPat{{Callees: []string{"*.run"}, When: func(c *Ctx, call *Node) bool { return pyKwTrue(c, call, "debug") && c.Unit().HasImport("flask") }}},
 			Assigns: []AssignPat{{Targets: []string{"*.debug", "*.config.DEBUG"}, When: func(c *Ctx, t, v *Node) bool { return isTrue(c, v) && c.Unit().HasImport("flask") }}},
 		},
 		{
@@ -465,7 +465,9 @@ func pyRules() []*Rule {
 			Calls: []CallPat{{Callees: []string{"os.chmod", "os.fchmod", "os.lchmod"}, When: func(c *Ctx, call *Node) bool { return pyWorldWritable(c, argOrKw(call, 1, "mode")) }},
 				{Callees: []string{"os.makedirs", "os.mkdir"}, When: func(c *Ctx, call *Node) bool { return pyWorldWritable(c, argOrKw(call, 1, "mode")) }},
 				{Callees: []string{"os.open"}, When: func(c *Ctx, call *Node) bool { return pyWorldWritable(c, argOrKw(call, 2, "mode")) }},
-				{Callees: []string{"*.chmod"}, When: func(c *Ctx, call *Node) bool { return call.Name != "os.chmod" && len(call.Args) == 1 && pyWorldWritable(c, call.arg(0)) }}},
+				{Callees: []string{"*.chmod"}, When: func(c *Ctx, call *Node) bool {
+					return call.Name != "os.chmod" && len(call.Args) == 1 && pyWorldWritable(c, call.arg(0))
+				}}},
 		},
 		{
 			ID: "py-tempfile-race", Title: "Insecure temporary file", Severity: sevMedium, CWE: "CWE-377", Langs: pyOnly,
@@ -488,7 +490,7 @@ func pyRules() []*Rule {
 		{
 			ID: "py-pydantic-extra-allow", Title: "Pydantic model accepts extra fields", Severity: sevLow, CWE: "CWE-915", Langs: pyOnly,
 			Message: "extra=\"allow\" keeps any field the client sends, which flows on into models and databases (mass assignment). Use the default \"ignore\" or \"forbid\".",
-			Calls: []CallPat{{Callees: []string{"pydantic.ConfigDict", "ConfigDict"}, When: func(c *Ctx, call *Node) bool { return extraAllow(c, call.kw("extra")) }}},
+			Calls:   []CallPat{{Callees: []string{"pydantic.ConfigDict", "ConfigDict"}, When: func(c *Ctx, call *Node) bool { return extraAllow(c, call.kw("extra")) }}},
 			Assigns: []AssignPat{{Targets: []string{"extra"}, When: func(c *Ctx, t, v *Node) bool { return extraAllow(c, v) }}},
 		},
 		{
@@ -524,7 +526,7 @@ func pyRules() []*Rule {
 		{
 			ID: "py-idor", Title: "Record loaded by a request id without an ownership check", Severity: sevMedium, CWE: "CWE-639", Langs: pyOnly,
 			Message: "The view fetches a record by an id from the URL or body and never checks it belongs to the current user or tenant. Filter by owner (`Order.query.filter_by(id=id, user_id=current_user.id)`) or check ownership before returning it.",
-			Func: idorCheck([]string{"get", "get_or_404", "get_object_or_404", "filter_by", "find_one", "first_or_404", "execute", "filter", "find_by_id", "get_by_id"}),
+			Func:    idorCheck([]string{"get", "get_or_404", "get_object_or_404", "filter_by", "find_one", "first_or_404", "execute", "filter", "find_by_id", "get_by_id"}),
 		},
 		{
 			ID: "py-body-untyped", Title: "FastAPI endpoint takes an untyped body", Severity: sevLow, CWE: "CWE-20", Langs: pyOnly,
