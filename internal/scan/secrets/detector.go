@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/finding"
 )
@@ -33,6 +34,7 @@ const (
 	CheckJWT         = "jwt"          // header and payload are base64url JSON objects, header has "alg"
 	CheckBase64Key64 = "base64-64"    // decodes (standard base64) to exactly 64 bytes
 	CheckPEM         = "pem"          // a private key block with a real body
+	CheckURL         = "url-password" // scheme://user:password@host, parsed by hand (see matchURL)
 )
 
 // Detector describes one kind of secret. Detectors are data: the engine
@@ -54,6 +56,9 @@ type Detector struct {
 	// keyword on the same line within contextRange bytes (an assignment
 	// such as HEROKU_API_KEY = "...").
 	Context bool
+	// Multiline: the secret spans lines (the regex searches a window of
+	// the following lines, not just the keyword's line).
+	Multiline bool
 	// MinEntropy is the minimum Shannon entropy (bits per byte) of the
 	// value with its literal keyword prefix removed.
 	MinEntropy float64
@@ -121,6 +126,7 @@ const (
 	kindPEM                        // a multi-line private key block
 	kindGeneric                    // the hand-written assignment detector
 	kindCustom                     // a policy rule: like kindToken, or whole input without keywords
+	kindURL                        // user:password@host in a URL
 )
 
 type compiled struct {
@@ -132,7 +138,9 @@ type compiled struct {
 	prio  int
 	check func(string) bool
 	pem   string // for kindPEM: the marker type, e.g. "RSA PRIVATE KEY"
-	multiline bool // the pattern spans lines: search a window, not a line
+	multiline bool           // the pattern spans lines: search a window, not a line
+	maxLen    int            // longest possible match in bytes (capped)
+	anchored  *regexp.Regexp // ^(?:Regex), when matches start at their keyword
 	// minEntropy is MinEntropy or the kind's default.
 	minEntropy float64
 }
@@ -145,6 +153,8 @@ func compile(d *Detector, custom bool) (*compiled, error) {
 	case d.Check == CheckPEM:
 		c.kind = kindPEM
 		c.pem = pemType(d.Regex)
+	case d.Check == CheckURL:
+		c.kind = kindURL
 	case d.Family == FamilyGeneric:
 		c.kind, c.prio = kindGeneric, 1
 		return c, nil
@@ -169,13 +179,27 @@ func compile(d *Detector, custom bool) (*compiled, error) {
 		return nil, err
 	}
 	c.re = re
-	c.multiline = strings.Contains(d.Regex, `\n`)
+	c.multiline = d.Multiline
+	if c.kind == kindToken && keywordStartsMatch(d.Regex, d.Keywords) {
+		// Every match begins where its keyword does: match at the hit
+		// instead of searching the line.
+		c.anchored = regexp.MustCompile(`^(?:` + d.Regex + `)`)
+	}
+	// The longest possible match bounds the window handed to the regexp
+	// engine, whose cost grows with the window (its backtracker clears a
+	// bitmap of pattern size times input size on every call).
+	c.maxLen = windowFwd
+	if re, err := syntax.Parse(d.Regex, syntax.Perl); err == nil {
+		if n := maxLen(re.Simplify()); n >= 0 && n < c.maxLen {
+			c.maxLen = n
+		}
+	}
 	if i := re.SubexpIndex("secret"); i > 0 {
 		c.group = i
 	} else if re.NumSubexp() > 0 {
 		c.group = 1
 	}
-	if d.Check != "" && d.Check != CheckPEM {
+	if d.Check != "" && d.Check != CheckPEM && d.Check != CheckURL {
 		fn, ok := checks[d.Check]
 		if !ok {
 			return nil, fmt.Errorf("unknown check %q", d.Check)
@@ -204,6 +228,109 @@ func startsWithLiteral(pattern string) bool {
 			return false
 		}
 	}
+}
+
+// keywordStartsMatch reports whether every match of pattern starts with
+// a literal, and every keyword agrees with one of those literals, so that
+// a match is found by matching at the keyword's position.
+func keywordStartsMatch(pattern string, keywords []string) bool {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	ps, ok := literalPrefixes(re)
+	if !ok {
+		return false
+	}
+	for _, k := range keywords {
+		lk := strings.ToLower(k)
+		agree := false
+		for _, p := range ps {
+			lp := strings.ToLower(p)
+			if strings.HasPrefix(lk, lp) || strings.HasPrefix(lp, lk) {
+				agree = true
+			}
+		}
+		if !agree {
+			return false
+		}
+	}
+	return true
+}
+
+// maxLen is the longest match of re in bytes, or -1 when unbounded.
+func maxLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			n += utf8.RuneLen(r)
+		}
+		return n
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return utf8.UTFMax
+	case syntax.OpCapture:
+		return maxLen(re.Sub[0])
+	case syntax.OpConcat:
+		t := 0
+		for _, s := range re.Sub {
+			n := maxLen(s)
+			if n < 0 {
+				return -1
+			}
+			t += n
+		}
+		return t
+	case syntax.OpAlternate:
+		m := 0
+		for _, s := range re.Sub {
+			n := maxLen(s)
+			if n < 0 {
+				return -1
+			}
+			m = max(m, n)
+		}
+		return m
+	case syntax.OpQuest:
+		return maxLen(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return -1
+		}
+		n := maxLen(re.Sub[0])
+		if n < 0 {
+			return -1
+		}
+		return n * re.Max
+	case syntax.OpStar, syntax.OpPlus:
+		return -1
+	}
+	return 0
+}
+
+func literalPrefixes(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpCapture:
+		return literalPrefixes(re.Sub[0])
+	case syntax.OpLiteral:
+		return []string{string(re.Rune)}, len(re.Rune) > 0
+	case syntax.OpConcat:
+		if len(re.Sub) == 0 {
+			return nil, false
+		}
+		return literalPrefixes(re.Sub[0])
+	case syntax.OpAlternate:
+		var all []string
+		for _, s := range re.Sub {
+			ps, ok := literalPrefixes(s)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, ps...)
+		}
+		return all, true
+	}
+	return nil, false
 }
 
 // pemType extracts "RSA PRIVATE KEY" from "-----BEGIN RSA PRIVATE KEY-----".

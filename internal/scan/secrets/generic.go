@@ -137,6 +137,9 @@ func (e *Engine) matchGeneric(content []byte, start, end int, out []Match) ([]Ma
 	if i < len(content) && (content[i] == '"' || content[i] == '\'' || content[i] == '`') {
 		i++
 	}
+	if i < len(content) && content[i] == ']' {
+		i++ // $config['db_password'] = ...
+	}
 	if i < len(content) && content[i] == '\\' && i+1 < len(content) && content[i+1] == '"' {
 		i += 2 // an escaped JSON key: {\"password\": \"...\"}
 	}
