@@ -131,13 +131,13 @@ const (
 
 type compiled struct {
 	*Detector
-	idx   int
-	kind  matcherKind
-	re    *regexp.Regexp
-	group int // capture group of the value; 0 means the whole match
-	prio  int
-	check func(string) bool
-	pem   string // for kindPEM: the marker type, e.g. "RSA PRIVATE KEY"
+	idx       int
+	kind      matcherKind
+	re        *regexp.Regexp
+	group     int // capture group of the value; 0 means the whole match
+	prio      int
+	check     func(string) bool
+	pem       string         // for kindPEM: the marker type, e.g. "RSA PRIVATE KEY"
 	multiline bool           // the pattern spans lines: search a window, not a line
 	maxLen    int            // longest possible match in bytes (capped)
 	anchored  *regexp.Regexp // ^(?:Regex), when matches start at their keyword
