@@ -2,7 +2,12 @@ module github.com/wardenhq/warden
 
 go 1.26
 
-require github.com/spf13/cobra v1.10.2
+require (
+	github.com/bmatcuk/doublestar/v4 v4.10.4
+	github.com/google/go-cmp v0.7.0
+	github.com/spf13/cobra v1.10.2
+	go.yaml.in/yaml/v3 v3.0.6
+)
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect

@@ -72,6 +72,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 	})
 	root.AddCommand(
 		newVersionCmd(e),
+		newPolicyCmd(e),
 	)
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
