@@ -87,7 +87,7 @@ func runBaseline(ctx context.Context, e *Env, target string, fl *baselineFlags) 
 	if single != "" {
 		return Usagef("baseline takes a directory, not a file: %s", target)
 	}
-	eff, err := loadPolicy(e, root, fl.policyFile)
+	eff, err := loadPolicyAt(e, root, fl.policyFile)
 	if err != nil {
 		return err
 	}

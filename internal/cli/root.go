@@ -74,6 +74,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newVersionCmd(e),
 		newScanCmd(e),
 		newBaselineCmd(e),
+		newPolicyCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.

@@ -172,7 +172,7 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	eff, err := loadPolicy(e, root, fl.policyFile)
+	eff, err := loadPolicyAt(e, root, fl.policyFile)
 	if err != nil {
 		return err
 	}
@@ -299,25 +299,19 @@ func resolveTarget(e *Env, target string) (root, single string, err error) {
 	return filepath.Dir(abs), filepath.Base(abs), nil
 }
 
-// loadPolicy loads the effective policy for a scan rooted at dir.
-func loadPolicy(e *Env, dir, file string) (*policy.Effective, error) {
-	if file != "" && !filepath.IsAbs(file) {
-		file = filepath.Join(e.Dir, file)
-	}
-	org := e.Getenv("WARDEN_ORG_POLICY")
-	if org == "" {
-		if _, err := os.Stat("/etc/warden/policy.yaml"); err == nil {
-			org = "/etc/warden/policy.yaml"
+// loadPolicyAt loads the effective policy for a scan rooted at dir (the
+// repository's warden.yaml there), or the explicit file.
+func loadPolicyAt(e *Env, dir, file string) (*policy.Effective, error) {
+	opts := policy.LoadOptions{Dir: dir, OrgPath: orgPolicyPath(e)}
+	if file != "" {
+		opts.File = file
+		if !filepath.IsAbs(file) {
+			opts.File = filepath.Join(e.Dir, file)
 		}
-	} else if !filepath.IsAbs(org) {
-		org = filepath.Join(e.Dir, org)
 	}
-	eff, err := policy.Load(policy.LoadOptions{Dir: dir, File: file, OrgPath: org})
+	eff, err := policy.Load(opts)
 	if err != nil {
-		if policy.IsUserError(err) {
-			return nil, &UsageError{Err: err}
-		}
-		return nil, fmt.Errorf("loading policy: %w", err)
+		return nil, policyError(err)
 	}
 	return eff, nil
 }
@@ -524,7 +518,7 @@ const noopEngineName = "noop"
 // discovery, reading and scheduling alone (scripts/bench/pipeline.sh).
 type noopEngine struct{}
 
-func (noopEngine) Name() string           { return noopEngineName }
+func (noopEngine) Name() string          { return noopEngineName }
 func (noopEngine) Rules() []finding.Rule { return nil }
 func (noopEngine) Scan(ctx context.Context, f scan.File, report func(finding.Finding)) error {
 	return nil
