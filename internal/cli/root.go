@@ -75,6 +75,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newScanCmd(e),
 		newBaselineCmd(e),
 		newPolicyCmd(e),
+		newAuditCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.
