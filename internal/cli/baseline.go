@@ -106,7 +106,7 @@ func runBaseline(ctx context.Context, e *Env, target string, fl *baselineFlags) 
 	res, err := scan.Run(ctx, run.source, scan.Options{
 		Engines:     engines,
 		MaxFileSize: int64(eff.Gates.MaxFileSize),
-		Exclude:     eff.Gates.Exclude,
+		Exclude:     withoutWardenFiles(eff.Gates.Exclude),
 		Ignore:      ignore,
 		Logger:      slog.New(slog.DiscardHandler),
 	})

@@ -215,7 +215,7 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 	res, err := scan.Run(ctx, run.source, scan.Options{
 		Engines:     engines,
 		MaxFileSize: int64(eff.Gates.MaxFileSize),
-		Exclude:     eff.Gates.Exclude,
+		Exclude:     withoutWardenFiles(eff.Gates.Exclude),
 		Ignore:      ignore,
 		Workers:     fl.jobs,
 		Lines:       run.lines,
@@ -458,6 +458,13 @@ func readBaseline(e *Env, root, file string) (*baseline.File, error) {
 		return nil, &UsageError{Err: err}
 	}
 	return b, nil
+}
+
+// withoutWardenFiles adds warden's own bookkeeping to the excludes: the
+// baseline holds fingerprints (hex strings a secret detector could take for
+// keys) and nothing a scan should judge.
+func withoutWardenFiles(exclude []string) []string {
+	return append(slices.Clip(exclude), baseline.DefaultPath)
 }
 
 func rulesOf(engines []scan.Engine) []finding.Rule {
