@@ -688,4 +688,3 @@ log still extends it.`,
 	cmd.Flags().StringVar(&keyPath, "key", "", "private key path (default: audit.key from the policy)")
 	return cmd
 }
-
