@@ -200,8 +200,8 @@ func TestEngineKeyFindings(t *testing.T) {
 	}
 	// And what must not be reported.
 	notWant := []key{
-		{"npm-v3/package-lock.json", 35, RuleVulnerable, finding.SeverityHigh}, // express: withdrawn
-		{"uv/uv.lock", 19, RuleVulnerable, finding.SeverityCritical},          // django 4.2.8 is the fix
+		{"npm-v3/package-lock.json", 35, RuleVulnerable, finding.SeverityHigh},  // express: withdrawn
+		{"uv/uv.lock", 19, RuleVulnerable, finding.SeverityCritical},            // django 4.2.8 is the fix
 		{"gradle/gradle.lockfile", 5, RuleVulnerable, finding.SeverityCritical}, // log4j 2.16.0 fixed
 		{"packagejson/package.json", 11, RuleUnpinned, finding.SeverityMedium},  // exact 5.4.5
 		{"packagejson/package.json", 8, RuleUnpinned, finding.SeverityMedium},   // git with commit
