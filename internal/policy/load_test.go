@@ -16,7 +16,9 @@ import (
 	"github.com/wardenhq/warden/internal/finding"
 )
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t *testing.T, path, content string) { writeFileB(t, path, content) }
+
+func writeFileB(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
