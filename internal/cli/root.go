@@ -38,7 +38,8 @@ func Main(ctx context.Context, args []string, e *Env) (code int) {
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
 	err := root.ExecuteContext(ctx)
-	if err != nil && !errors.Is(err, ErrGateFailed) {
+	var ec exitCoder
+	if err != nil && !errors.Is(err, ErrGateFailed) && !errors.As(err, &ec) {
 		fmt.Fprintf(e.Stderr, "warden: %v\n", err)
 	}
 	return ExitCode(err)
@@ -72,6 +73,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 	})
 	root.AddCommand(
 		newVersionCmd(e),
+		newHookCmd(e),
 	)
 	// Unknown commands and bad arguments are usage errors.
 	for _, c := range root.Commands() {
