@@ -32,19 +32,15 @@ func Usagef(format string, args ...any) error {
 // already said why. It maps to exit code 1.
 var ErrGateFailed = errors.New("gate failed")
 
-// exitCoder is an error that carries its own exit code and has already
-// said everything it had to say (warden hook answers exit 2 this way).
-type exitCoder interface{ ExitCode() int }
-
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	var ue *UsageError
-	var ec exitCoder
+	var he *hookExit
 	switch {
 	case err == nil:
 		return ExitPass
-	case errors.As(err, &ec):
-		return ec.ExitCode()
+	case errors.As(err, &he):
+		return he.code
 	case errors.Is(err, ErrGateFailed):
 		return ExitFail
 	case errors.As(err, &ue):

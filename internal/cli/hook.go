@@ -100,12 +100,11 @@ See docs/AGENTS.md for the configuration each agent needs.`,
 	return cmd
 }
 
-// hookExit carries a hook's exit code 2 through cobra without a second
-// message (the reason is already on stderr).
+// hookExit carries a hook's exit code (2) through cobra without a second
+// message: the reason is already on stderr. ExitCode and Main know it.
 type hookExit struct{ code int }
 
 func (h *hookExit) Error() string { return fmt.Sprintf("hook exit %d", h.code) }
-func (h *hookExit) ExitCode() int { return h.code }
 
 func writeHookResponse(e *Env, r agent.Response) error {
 	if len(r.Stdout) > 0 {
