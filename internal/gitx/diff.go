@@ -46,7 +46,8 @@ func ParseUnifiedDiff(diff []byte) (Changes, error) {
 		case strings.HasPrefix(s, "diff --git "):
 			cur, have = "", false
 		case strings.HasPrefix(s, "+++ "):
-			name := strings.TrimPrefix(s, "+++ ")
+			// git ends the name with a tab when it contains a space.
+			name := strings.TrimSuffix(strings.TrimPrefix(s, "+++ "), "\t")
 			if name == "/dev/null" {
 				cur, have = "", false
 				continue

@@ -59,7 +59,9 @@ func (r *Repo) Files(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return splitZ(out), nil
+	files := splitZ(out)
+	sortStrings(files)
+	return files, nil
 }
 
 // Untracked lists untracked, not ignored files relative to r.Dir.
