@@ -77,6 +77,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newBaselineCmd(e),
 		newPolicyCmd(e),
 		newHookCmd(e),
+		newAuditCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.
