@@ -248,8 +248,10 @@ func (e *Event) validate() error {
 	if e.Kind == "" {
 		return fmt.Errorf("audit event has no kind")
 	}
-	if strings.ContainsAny(string(e.Kind), " \t\n\"\\") {
-		return fmt.Errorf("audit event kind %q is not a plain name", e.Kind)
+	for i, r := range e.Kind {
+		if !(r >= 'a' && r <= 'z' || i > 0 && (r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')) {
+			return fmt.Errorf("audit event kind %q is not a plain name (lower-case letters, digits, '.', '_', '-')", e.Kind)
+		}
 	}
 	for i, x := range e.Excerpts {
 		if len(x) > MaxExcerpt {
@@ -295,8 +297,8 @@ func ParseEvent(line []byte) (Event, error) {
 	if e.Seq == 0 {
 		return Event{}, fmt.Errorf("audit event has no sequence number")
 	}
-	if e.Kind == "" {
-		return Event{}, fmt.Errorf("audit event %d has no kind", e.Seq)
+	if err := e.validate(); err != nil {
+		return Event{}, fmt.Errorf("audit event %d: %v", e.Seq, err)
 	}
 	return e, nil
 }

@@ -302,7 +302,7 @@ func (v *verifier) special(e *Event, seg string, no int) bool {
 		}
 		if c.Size != v.tree.n || c.Root != v.tree.root() {
 			v.rep.Problem = &Problem{Kind: ProblemRewritten, Seq: uint64(v.rep.LastCheckpoint + 1), Segment: seg, Line: no,
-				Message: fmt.Sprintf("the checkpoint at event %d (tree size %d) does not match the events before it: an event after event %d (the last signed checkpoint that matched) was changed, inserted or removed and the chain recomputed", e.Seq, c.Size, v.rep.LastCheckpoint)}
+				Message: fmt.Sprintf("the checkpoint at event %d (tree size %d) does not match the events before it: one of events %d-%d (after the last checkpoint that matched) was changed, inserted or removed and the chain recomputed", e.Seq, c.Size, v.rep.LastCheckpoint+1, e.Seq-1)}
 			return false
 		}
 		v.rep.Checkpoints++
@@ -484,7 +484,7 @@ func parseHeader(line []byte) (header, bool) {
 		return h, false
 	}
 	i = bytes.IndexByte(rest, '"')
-	if i <= 0 {
+	if i <= 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
 		return h, false
 	}
 	h.kind = string(rest[:i])
