@@ -23,6 +23,7 @@ import (
 	"github.com/wardenhq/warden/internal/report"
 	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/scan/custom"
+	"github.com/wardenhq/warden/internal/scan/secrets"
 )
 
 // engineNames lists every engine a policy may enable, in the order they
@@ -51,9 +52,15 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
+		case "secrets":
+			e, err := secrets.New(secrets.Options{Custom: p.Rules.Secrets})
+			if err != nil {
+				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
+			}
+			out = append(out, e)
 		case "deps":
 			out = append(out, newDepsEngine(p))
-		case "secrets", "sast", "config":
+		case "sast", "config":
 			// Not in this build yet: their packages add a case here.
 		}
 	}

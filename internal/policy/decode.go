@@ -334,7 +334,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key, norm string) {
 			d.el.add(n, key, "want a number, got %s", describe(n))
 			return
 		}
-		if norm == "rules.secrets.entropy" && (f < 0 || f > 8) {
+		if norm == "rules.secrets.entropy" && !(f >= 0 && f <= 8) {
 			d.el.add(n, key, "entropy is in bits per character, between 0 and 8; got %v", f)
 			return
 		}
@@ -548,7 +548,8 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, norm string) {
 
 // fieldInfo is a struct type's yaml keys.
 type fieldInfo struct {
-	names  []string
+	names  []string // schema order
+	sorted []string // byte order, for the canonical form
 	byName map[string]int
 }
 
@@ -567,6 +568,7 @@ func fieldsOf(t reflect.Type) *fieldInfo {
 		fi.names = append(fi.names, name)
 		fi.byName[name] = i
 	}
+	fi.sorted = slices.Sorted(slices.Values(fi.names))
 	fieldCache.Store(t, fi)
 	return fi
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/wardenhq/warden/internal/finding"
 )
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t *testing.T, path, content string) { writeFileB(t, path, content) }
+
+func writeFileB(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -203,6 +205,7 @@ locks:
   - agent.commands
   - agent.builtin
   - agent.network
+  - agent.files
   - agent.scan_on_stop
   - gates.max_db_age
   - gates.engines
@@ -253,6 +256,9 @@ rules:
 		{"builtin raised", "agent:\n  builtin:\n    curl-pipe-shell: deny\n", "", ""},
 		{"builtin lowered", "agent:\n  builtin:\n    curl-pipe-shell: allow\n", "agent.builtin.curl-pipe-shell", "allow is looser than the organization's ask"},
 		{"builtin unknown to org", "agent:\n  builtin:\n    rm-rf: ask\n", "agent.builtin.rm-rf", "may only set it to deny"},
+		{"read_allow narrowed", "agent:\n  files:\n    read_allow: [\"**/.env.example\"]\n", "", ""},
+		{"read_allow widened", "agent:\n  files:\n    read_allow: [\"**/.env\"]\n", "agent.files.read_allow[0]", "not in the organization's list"},
+		{"read_deny added", "agent:\n  files:\n    read_deny: [\"**/*.sqlite\"]\n", "", ""},
 		{"network subset", "agent:\n  network:\n    allow_domains: [registry.npmjs.org]\n", "", ""},
 		{"network wider", "agent:\n  network:\n    allow_domains: [example.com]\n", "agent.network.allow_domains[0]", "not in the organization's list"},
 		{"network default looser", "agent:\n  network:\n    default: allow\n", "agent.network.default", "allow is looser than the organization's ask"},
@@ -261,6 +267,7 @@ rules:
 		{"db age longer", "gates:\n  max_db_age: 2w\n", "gates.max_db_age", "2w is looser than the organization's 3d"},
 		{"db age disabled", "gates:\n  max_db_age: 0\n", "gates.max_db_age", "looser"},
 		{"engines dropped", "gates:\n  engines: [secrets]\n", "gates.engines", "drops sast, deps, config, custom"},
+		{"no exceptions under lock", "exceptions: []\n", "", ""},
 		{"exception added", "exceptions:\n  - {rule: org-todo, reason: fine}\n", "exceptions[0]", "may add no exceptions"},
 		{"pattern added", "rules:\n  patterns:\n    - {id: repo-rule, regex: x, severity: high, message: m}\n", "", ""},
 		{"pattern changed", "rules:\n  patterns:\n    - {id: org-todo, regex: 'TODO', severity: info, message: fix}\n", "rules.patterns[0]", `changes the organization's rule "org-todo"`},
