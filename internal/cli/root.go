@@ -38,7 +38,8 @@ func Main(ctx context.Context, args []string, e *Env) (code int) {
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
 	err := root.ExecuteContext(ctx)
-	if err != nil && !errors.Is(err, ErrGateFailed) {
+	var he *hookExit
+	if err != nil && !errors.Is(err, ErrGateFailed) && !errors.As(err, &he) {
 		fmt.Fprintf(e.Stderr, "warden: %v\n", err)
 	}
 	return ExitCode(err)
@@ -72,13 +73,40 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 	})
 	root.AddCommand(
 		newVersionCmd(e),
+		newScanCmd(e),
+		newBaselineCmd(e),
+		newPolicyCmd(e),
+		newHookCmd(e),
+		newAuditCmd(e),
 	)
+	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.
-	for _, c := range root.Commands() {
-		wrapArgs(c)
-	}
-	wrapArgs(root)
+	requireKnownSubcommands(root)
+	wrapArgs(root) // recurses into every subcommand
 	return root
+}
+
+// requireKnownSubcommands makes every command group (root included) treat
+// an argument that names no subcommand as a usage error, and print its help
+// when called alone. Without it cobra prints help and exits 0 for
+// 'warden policy bogus' and reports 'warden bogus' as an internal error.
+func requireKnownSubcommands(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					msg += fmt.Sprintf("; did you mean %q?", s[0])
+				}
+				return errors.New(msg)
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+	for _, sub := range c.Commands() {
+		requireKnownSubcommands(sub)
+	}
 }
 
 // wrapArgs turns cobra's argument validation errors into UsageErrors.

@@ -1,0 +1,283 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/wardenhq/warden/internal/finding"
+)
+
+// TestMain lets the test binary act as an appending process for the
+// multi-process test (re-exec with WARDEN_AUDIT_HELPER set).
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("WARDEN_AUDIT_HELPER"); spec != "" {
+		os.Exit(helperAppend(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// helperAppend appends N events tagged with a worker id: "path|worker|N".
+func helperAppend(spec string) int {
+	parts := strings.Split(spec, "|")
+	n, _ := strconv.Atoi(parts[2])
+	l, err := Open(parts[0], Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	defer l.Close()
+	for i := range n {
+		e := Event{Kind: KindAgentAction, Actor: Actor{Agent: "claude", Session: parts[1]},
+			Summary: fmt.Sprintf("exec: step %d", i), Decision: DecisionAllow, Rules: []string{"r" + parts[1]}}
+		if _, err := l.Append(context.Background(), e); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+	}
+	return 0
+}
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time      { return c.t }
+func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
+
+func openTest(t *testing.T, path string, opts Options) *Log {
+	t.Helper()
+	l, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func appendN(t *testing.T, l *Log, n int, decision string) {
+	t.Helper()
+	for i := range n {
+		e := Event{Kind: KindAgentAction, Actor: Actor{Agent: "claude", Session: "s1"},
+			Action: &Action{Kind: "exec", Tool: "Bash"}, Summary: fmt.Sprintf("exec: step %d", i),
+			Decision: decision, Rules: []string{"cmd.rm-rf"}, PolicySHA256: strings.Repeat("ab", 32)}
+		if _, err := l.Append(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func readAll(t *testing.T, path string) []Record {
+	t.Helper()
+	var out []Record
+	if err := Read(path, ReadOptions{}, func(r Record) error {
+		r.Line = append([]byte(nil), r.Line...)
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// checkChain asserts consecutive numbering and an intact hash chain.
+func checkChain(t *testing.T, recs []Record) {
+	t.Helper()
+	prev := ""
+	for i, r := range recs {
+		if r.Seq != recs[0].Seq+uint64(i) {
+			t.Fatalf("record %d has seq %d, want %d", i, r.Seq, recs[0].Seq+uint64(i))
+		}
+		if i > 0 && r.Prev != prev {
+			t.Fatalf("event %d prev = %s, want %s", r.Seq, r.Prev, prev)
+		}
+		sum := sha256.Sum256(r.Line)
+		prev = hex.EncodeToString(sum[:])
+	}
+}
+
+func TestAppendWritesChainedEvents(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit", "audit.jsonl")
+	c := &clock{t: t0}
+	l := openTest(t, path, Options{Now: c.now})
+	in := Event{
+		Kind:  KindScanGate,
+		Actor: Actor{User: "ana", Host: "ci-1"},
+		Repo:  Repo{Name: "acme/api", Commit: "abc123", Release: "v1.0.0"},
+		Scan:  &Scan{Scope: ScopeFull, Engines: []string{"secrets"}, Files: 12},
+		Findings: []FindingRef{{Rule: "secrets.aws-access-key", Engine: "secrets", Severity: finding.SeverityCritical,
+			Fingerprint: "f1", Path: "config/prod.env", Line: 3}},
+		Decision: DecisionFail, Reasons: []string{"1 critical finding"},
+	}
+	for i := range 3 {
+		seq, err := l.Append(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq != uint64(i+1) {
+			t.Fatalf("Append returned seq %d, want %d", seq, i+1)
+		}
+		c.add(time.Second)
+	}
+	recs := readAll(t, path)
+	if len(recs) != 3 {
+		t.Fatalf("read %d events, want 3", len(recs))
+	}
+	checkChain(t, recs)
+	if recs[0].Prev != "" {
+		t.Errorf("first event prev = %q, want empty", recs[0].Prev)
+	}
+	want := in
+	want.V, want.Seq, want.Time = SchemaVersion, 2, t0.Add(time.Second)
+	want.Prev = recs[1].Prev
+	if diff := cmp.Diff(want, recs[1].Event); diff != "" {
+		t.Errorf("event read back differs (-want +got):\n%s", diff)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("log mode = %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestAppendRejectsBadEvents(t *testing.T) {
+	l := openTest(t, filepath.Join(t.TempDir(), "audit.jsonl"), Options{})
+	tests := map[string]Event{
+		"no kind":          {Summary: "x"},
+		"long excerpt":     {Kind: KindAgentAction, Excerpts: []string{strings.Repeat("x", MaxExcerpt+1)}},
+		"too large":        {Kind: KindAgentAction, Paths: []string{strings.Repeat("p", MaxEventSize)}},
+		"invalid severity": {Kind: KindScanGate, Findings: []FindingRef{{Rule: "r"}}},
+	}
+	for name, e := range tests {
+		if _, err := l.Append(context.Background(), e); err == nil {
+			t.Errorf("%s: Append succeeded, want an error", name)
+		}
+	}
+	// Nothing was written half-way.
+	if b, _ := os.ReadFile(l.Path()); len(b) != 0 {
+		t.Errorf("log has %d bytes after rejected appends", len(b))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.Append(ctx, Event{Kind: KindAgentAction}); err == nil {
+		t.Error("Append with a cancelled context succeeded")
+	}
+}
+
+// TestManyProcessesAppend runs 16 real processes appending 1,000 events
+// each at the same time.
+func TestManyProcessesAppend(t *testing.T) {
+	const procs, each = 16, 1000
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []*os.Process
+	for w := range procs {
+		env := append(os.Environ(), fmt.Sprintf("WARDEN_AUDIT_HELPER=%s|%d|%d", path, w, each))
+		p, err := os.StartProcess(exe, []string{exe, "-test.run=^$"}, &os.ProcAttr{Env: env, Files: []*os.File{nil, os.Stdout, os.Stderr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	for w, p := range ps {
+		st, err := p.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Success() {
+			t.Fatalf("writer %d: %v", w, st)
+		}
+	}
+	recs := readAll(t, path)
+	if len(recs) != procs*each {
+		t.Fatalf("log has %d events, want %d", len(recs), procs*each)
+	}
+	checkChain(t, recs)
+	// Each writer's events are all there, in its own order.
+	next := make(map[string]int)
+	for _, r := range recs {
+		w := r.Actor.Session
+		if want := fmt.Sprintf("exec: step %d", next[w]); r.Summary != want {
+			t.Fatalf("writer %s: event %d summary %q, want %q", w, r.Seq, r.Summary, want)
+		}
+		next[w]++
+	}
+	if len(next) != procs {
+		t.Fatalf("events from %d writers, want %d", len(next), procs)
+	}
+	if rep, err := Verify(path, VerifyOptions{}); err != nil || !rep.Intact() {
+		t.Fatalf("Verify: %v %+v", err, rep.Problem)
+	}
+}
+
+func TestTornLastLineIsRepaired(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := openTest(t, path, Options{Now: (&clock{t: t0}).now})
+	appendN(t, l, 5, DecisionDeny)
+	// A writer killed mid-write leaves part of a line.
+	frag := `{"v":1,"seq":6,"time":"2026-11-01T12:00:00Z","prev":"00`
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(frag)
+	f.Close()
+
+	if rep, err := Verify(path, VerifyOptions{}); err != nil || rep.Intact() || rep.Problem.Kind != ProblemTruncated {
+		t.Fatalf("Verify before repair: err %v, problem %+v; want truncated", err, rep.Problem)
+	}
+	// A second Log (another process) appends next.
+	l2 := openTest(t, path, Options{Now: (&clock{t: t0}).now})
+	seq, err := l2.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq != 7 {
+		t.Fatalf("event after repair has seq %d, want 7 (6 is the repair)", seq)
+	}
+	recs := readAll(t, path)
+	checkChain(t, recs)
+	sum := sha256.Sum256([]byte(frag))
+	wantSeg := &Segment{Name: "audit.jsonl", Bytes: int64(len(frag)), SHA256: hex.EncodeToString(sum[:])}
+	if recs[5].Kind != KindRepair || !cmp.Equal(recs[5].Segment, wantSeg) {
+		t.Fatalf("event 6 = %s %+v, want a repair of %+v", recs[5].Kind, recs[5].Segment, wantSeg)
+	}
+	if rep, err := Verify(path, VerifyOptions{}); err != nil || !rep.Intact() {
+		t.Fatalf("Verify after repair: %v %+v", err, rep.Problem)
+	}
+	// The first Log notices the file changed under it and continues the chain.
+	if seq, err := l.Append(context.Background(), Event{Kind: KindAgentAction}); err != nil || seq != 8 {
+		t.Fatalf("Append from the first Log: seq %d, %v; want 8", seq, err)
+	}
+}
+
+func TestRefsKeepsDependencyFacts(t *testing.T) {
+	got := Refs([]finding.Finding{{
+		RuleID: "deps.vulnerable", Engine: "deps", Severity: finding.SeverityHigh, Fingerprint: "fp",
+		Location: finding.Location{Path: "go.mod", StartLine: 7},
+		Metadata: map[string]string{"package": "golang.org/x/net", "version": "v0.1.0", "id": "GO-2023-0001", "published": "2023-02-01"},
+	}})
+	want := []FindingRef{{Rule: "deps.vulnerable", Engine: "deps", Severity: finding.SeverityHigh, Fingerprint: "fp",
+		Path: "go.mod", Line: 7, Package: "golang.org/x/net", Version: "v0.1.0", Advisory: "GO-2023-0001",
+		Published: time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC)}}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Refs (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/audit"
+	"github.com/wardenhq/warden/internal/finding"
+)
+
+// auditRepo makes a repository directory and a HOME outside it, with a
+// policy that checkpoints every 4 events.
+func auditRepo(t *testing.T) (repo string, env map[string]string) {
+	t.Helper()
+	base := t.TempDir()
+	repo = filepath.Join(base, "repo")
+	home := filepath.Join(base, "home")
+	writePolicyFiles(t, repo, map[string]string{"warden.yaml": "version: 1\naudit:\n  checkpoint_every: 4\n"})
+	os.MkdirAll(home, 0o700)
+	return repo, map[string]string{"HOME": home, "USER": "ana"}
+}
+
+// recordEvents appends events the way the guard and the gate do.
+func recordEvents(t *testing.T, repo string, env map[string]string, events ...audit.Event) {
+	t.Helper()
+	e := &Env{Dir: repo, Getenv: func(k string) string { return env[k] }}
+	eff, err := loadPolicy(e, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := openAuditLog(e, eff, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, ev := range events {
+		ev.PolicySHA256 = eff.SHA256
+		if ev.Actor.User == "" {
+			ev.Actor.User = auditActor(e).User
+		}
+		if _, err := l.Append(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func sampleEvents() []audit.Event {
+	ts := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	return []audit.Event{
+		{Time: ts, Kind: audit.KindAgentAction, Actor: audit.Actor{Agent: "claude", Session: "s1"},
+			Action: &audit.Action{Kind: "read", Tool: "Read"}, Summary: "read .env", Paths: []string{".env"},
+			Rules: []string{"agent.read-secret-file"}, Decision: audit.DecisionDeny, Reasons: []string{".env holds secrets"},
+			Tags: []string{audit.TagUnauthorizedAccess}},
+		{Time: ts.Add(time.Hour), Kind: audit.KindAgentAction, Actor: audit.Actor{Agent: "cursor", Session: "s2"},
+			Action: &audit.Action{Kind: "exec", Tool: "Shell"}, Summary: "exec: go test ./...", Decision: audit.DecisionAllow},
+		{Time: ts.Add(2 * time.Hour), Kind: audit.KindAgentAction, Actor: audit.Actor{Agent: "claude", Session: "s1"},
+			Action: &audit.Action{Kind: "exec", Tool: "Bash"}, Summary: "exec: git push --force origin main",
+			Rules: []string{"git.force-push"}, Decision: audit.DecisionAsk},
+		{Time: ts.Add(3 * time.Hour), Kind: audit.KindScanGate, Repo: audit.Repo{Name: "acme/api", Commit: "c1"},
+			Scan: &audit.Scan{Scope: audit.ScopeFull}, Decision: audit.DecisionFail,
+			Findings: []audit.FindingRef{{Rule: "secrets.github-token", Engine: "secrets", Severity: finding.SeverityCritical, Fingerprint: "fp1", Path: "cfg.go"}}},
+	}
+}
+
+func TestAuditKeygen(t *testing.T) {
+	repo, env := auditRepo(t)
+	code, out, errOut := runPolicyCLI(t, repo, env, "audit", "keygen")
+	if code != 0 {
+		t.Fatalf("keygen exit %d: %s", code, errOut)
+	}
+	key := filepath.Join(env["HOME"], ".config/warden/audit.key")
+	fi, err := os.Stat(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode %v, want 0600", fi.Mode().Perm())
+	}
+	pub, err := os.ReadFile(filepath.Join(repo, DefaultAuditPub))
+	if err != nil || !strings.HasPrefix(string(pub), "warden-audit+") {
+		t.Fatalf("public key %q, %v", pub, err)
+	}
+	if strings.Contains(out, "PRIVATE") {
+		t.Error("keygen printed the private key")
+	}
+	if code, _, errOut := runPolicyCLI(t, repo, env, "audit", "keygen"); code != ExitUsage || !strings.Contains(errOut, "already exists") {
+		t.Errorf("second keygen: exit %d %q, want 2 and 'already exists'", code, errOut)
+	}
+	if code, _, errOut := runPolicyCLI(t, repo, env, "audit", "keygen", "--force", "--key", "keys/audit.key"); code != ExitUsage || !strings.Contains(errOut, "inside the repository") {
+		t.Errorf("keygen into the repository: exit %d %q, want 2", code, errOut)
+	}
+}
+
+func TestAuditVerifyShowExport(t *testing.T) {
+	repo, env := auditRepo(t)
+	if code, _, errOut := runPolicyCLI(t, repo, env, "audit", "keygen"); code != 0 {
+		t.Fatal(errOut)
+	}
+	recordEvents(t, repo, env, sampleEvents()...)
+
+	code, out, errOut := runPolicyCLI(t, repo, env, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "audit log intact") || !strings.Contains(out, "verified with") {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// show: filters combine.
+	code, out, _ = runPolicyCLI(t, repo, env, "audit", "show", "--agent", "claude", "--decision", "deny")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "read .env") || !strings.Contains(out, "[agent.read-secret-file]") {
+		t.Errorf("show --agent claude --decision deny:\n%s", out)
+	}
+	code, out, _ = runPolicyCLI(t, repo, env, "audit", "show", "--since", "2026-11-01T10:30:00Z", "--until", "2026-11-01T11:30:00Z", "--json")
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev audit.Event
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("show --json line %q: %v", l, err)
+		}
+		got = append(got, ev.Summary)
+	}
+	if code != 0 || len(got) != 1 || got[0] != "exec: git push --force origin main" {
+		t.Errorf("show --since/--until: %q\n%s", got, out)
+	}
+	if _, out, _ = runPolicyCLI(t, repo, env, "audit", "show", "--rule", "secrets.github-token"); !strings.Contains(out, "scan.gate") {
+		t.Errorf("show --rule on a finding's rule:\n%s", out)
+	}
+	if code, _, errOut := runPolicyCLI(t, repo, env, "audit", "show", "--since", "yesterday"); code != ExitUsage || !strings.Contains(errOut, "--since") {
+		t.Errorf("bad --since: exit %d %q", code, errOut)
+	}
+
+	// export: each event once.
+	cursor := filepath.Join(repo, "siem.cursor")
+	_, first, _ := runPolicyCLI(t, repo, env, "audit", "export", "--cursor", cursor)
+	_, second, _ := runPolicyCLI(t, repo, env, "audit", "export", "--cursor", cursor)
+	recordEvents(t, repo, env, sampleEvents()[:1]...)
+	_, third, _ := runPolicyCLI(t, repo, env, "audit", "export", "--cursor", cursor)
+	all, err := os.ReadFile(filepath.Join(repo, ".warden/audit/audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first+second+third != string(all) {
+		t.Errorf("three exports (%d, %d, %d bytes) are not the log (%d bytes) exactly once", len(first), len(second), len(third), len(all))
+	}
+	if second != "" || third == "" {
+		t.Errorf("second export %q should be empty and third not", second)
+	}
+
+	// checkpoint + proofs.
+	code, note, errOut := runPolicyCLI(t, repo, env, "audit", "checkpoint")
+	if code != 0 || !strings.HasPrefix(note, "warden audit log v1\n") {
+		t.Fatalf("checkpoint: exit %d %q %s", code, note, errOut)
+	}
+	os.WriteFile(filepath.Join(repo, "kept.note"), []byte(note), 0o644)
+	recordEvents(t, repo, env, sampleEvents()...)
+	runPolicyCLI(t, repo, env, "audit", "checkpoint")
+	code, out, errOut = runPolicyCLI(t, repo, env, "audit", "verify", "--trusted", "kept.note", "--prove", "3")
+	if code != 0 || strings.Count(out, ": verified") != 2 {
+		t.Fatalf("verify with proofs: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Tampering: exit 1 and the first bad event named.
+	logPath := filepath.Join(repo, ".warden/audit/audit.jsonl")
+	now, _ := os.ReadFile(logPath)
+	lines := bytes.SplitAfter(now, []byte("\n"))
+	edited := 0
+	for i, l := range lines {
+		if bytes.Contains(l, []byte("go test")) {
+			lines[i] = bytes.Replace(l, []byte("go test"), []byte("go vet "), 1)
+			edited = i + 1
+			break
+		}
+	}
+	os.WriteFile(logPath, bytes.Join(lines, nil), 0o600)
+	code, out, _ = runPolicyCLI(t, repo, env, "audit", "verify")
+	if code != ExitFail || !strings.Contains(out, fmt.Sprintf("FIRST BAD EVENT: %d", edited)) || !strings.Contains(out, "edited") {
+		t.Errorf("verify of an edited log: exit %d\n%s", code, out)
+	}
+	code, out, _ = runPolicyCLI(t, repo, env, "audit", "verify", "--json")
+	var rep struct {
+		Intact bool `json:"intact"`
+		Report struct {
+			Problem struct {
+				Kind string `json:"kind"`
+				Seq  uint64 `json:"seq"`
+			} `json:"problem"`
+		} `json:"report"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitFail || rep.Intact || rep.Report.Problem.Seq != uint64(edited) {
+		t.Errorf("verify --json of an edited log: exit %d, %v\n%s", code, err, out)
+	}
+}
+
+func TestAuditVerifyNoLogIsUsageError(t *testing.T) {
+	repo, env := auditRepo(t)
+	if code, _, errOut := runPolicyCLI(t, repo, env, "audit", "verify"); code != ExitUsage || !strings.Contains(errOut, "no audit log") {
+		t.Errorf("verify without a log: exit %d %q", code, errOut)
+	}
+}

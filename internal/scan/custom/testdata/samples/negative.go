@@ -1,0 +1,4 @@
+package main
+
+// Calls go through https://api.internal.example.com only.
+func main() {}

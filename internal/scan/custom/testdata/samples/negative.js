@@ -1,0 +1,2 @@
+const evaluation = 1;
+// no dynamic code here

@@ -1,0 +1,2 @@
+const x = eval(userInput);
+const y = evaluate(z); // evaluate is fine
