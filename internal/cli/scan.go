@@ -22,6 +22,7 @@ import (
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/report"
 	"github.com/wardenhq/warden/internal/scan"
+	"github.com/wardenhq/warden/internal/scan/config"
 	"github.com/wardenhq/warden/internal/scan/custom"
 	"github.com/wardenhq/warden/internal/scan/secrets"
 )
@@ -58,7 +59,9 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
-		case "sast", "deps", "config":
+		case "config":
+			out = append(out, config.New())
+		case "sast", "deps":
 			// Not in this build yet: their packages add a case here.
 		}
 	}
