@@ -22,6 +22,7 @@ import (
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/report"
 	"github.com/wardenhq/warden/internal/scan"
+	"github.com/wardenhq/warden/internal/scan/config"
 	"github.com/wardenhq/warden/internal/scan/custom"
 	"github.com/wardenhq/warden/internal/scan/secrets"
 )
@@ -58,9 +59,15 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
+<<<<<<< HEAD
 		case "deps":
 			out = append(out, newDepsEngine(p))
 		case "sast", "config":
+=======
+		case "config":
+			out = append(out, config.New())
+		case "sast", "deps":
+>>>>>>> main
 			// Not in this build yet: their packages add a case here.
 		}
 	}
