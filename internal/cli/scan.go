@@ -60,21 +60,13 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
-<<<<<<< HEAD
 		case "sast":
 			out = append(out, sast.New())
-		case "deps", "config":
-=======
-<<<<<<< HEAD
 		case "deps":
 			out = append(out, newDepsEngine(p))
-		case "sast", "config":
-=======
 		case "config":
 			out = append(out, config.New())
-		case "sast", "deps":
->>>>>>> main
->>>>>>> main
+		default:
 			// Not in this build yet: their packages add a case here.
 		}
 	}
