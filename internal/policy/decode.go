@@ -307,7 +307,14 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key, norm string) {
 		return
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-		v.Set(reflect.Zero(v.Type()))
+		// An empty section, list or map is empty; an empty scalar is a
+		// mistake (an unset severity or decision would read as "nothing").
+		switch {
+		case v.Kind() == reflect.Slice || v.Kind() == reflect.Map || (v.Kind() == reflect.Struct && !isLeafStruct(v.Type())):
+			v.Set(reflect.Zero(v.Type()))
+		default:
+			d.el.add(n, key, "no value: give one, or remove the key to keep the default")
+		}
 		return
 	}
 	if tu, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {

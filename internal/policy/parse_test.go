@@ -63,6 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown far key lists valid", "version: 1\naudit:\n  zzzzzzzz: 1\n", []wantErr{{3, 3, "audit.zzzzzzzz", "valid: path, retention"}}},
 		{"duplicate key", "version: 1\ngates:\n  fail_on: high\n  fail_on: low\n", []wantErr{{4, 3, "gates.fail_on", "duplicate key (first at line 3)"}}},
 		{"duplicate map key", "version: 1\nmodels:\n  allow:\n    public: []\n    public: []\n", []wantErr{{5, 5, "models.allow.public", "duplicate key"}}},
+		{"empty scalar", "version: 1\ngates:\n  fail_on:\n  exclude:\n", []wantErr{{3, 11, "gates.fail_on", "no value"}}},
 		{"bad severity", "version: 1\ngates:\n  fail_on: hihg\n", []wantErr{{3, 12, "gates.fail_on", `unknown severity "hihg"`}}},
 		{"severity as list", "version: 1\ngates:\n  fail_on: [high]\n", []wantErr{{3, 12, "gates.fail_on", "want a severity"}}},
 		{"wrong type string", "version: 1\nproject:\n  name: 42\n", []wantErr{{3, 9, "project.name", `want a string, got the number 42 (quote it: "42")`}}},
