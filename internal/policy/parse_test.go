@@ -251,3 +251,32 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestValidators(t *testing.T) {
+	tests := []struct {
+		f    func(string) bool
+		in   string
+		want bool
+	}{
+		{validID, "acme-no-destroy", true},
+		{validID, "sast.go.sql-injection", true},
+		{validID, "a", true},
+		{validID, "", false},
+		{validID, "-leading", false},
+		{validID, "has space", false},
+		{validID, "ünïcode", false},
+		{validCWE, "CWE-798", true},
+		{validCWE, "CWE-", false},
+		{validCWE, "cwe-798", false},
+		{validCWE, "CWE-79a", false},
+		{validFingerprint, "0123456789abcdef", true},
+		{validFingerprint, "0123456789abcde", false},
+		{validFingerprint, "0123456789ABCDEF", false},
+		{validFingerprint, strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		if got := tt.f(tt.in); got != tt.want {
+			t.Errorf("validator(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
