@@ -76,6 +76,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newBaselineCmd(e),
 		newPolicyCmd(e),
 		newAuditCmd(e),
+		newReportCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.
