@@ -35,9 +35,12 @@ var ErrGateFailed = errors.New("gate failed")
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	var ue *UsageError
+	var he *hookExit
 	switch {
 	case err == nil:
 		return ExitPass
+	case errors.As(err, &he):
+		return he.code
 	case errors.Is(err, ErrGateFailed):
 		return ExitFail
 	case errors.As(err, &ue):

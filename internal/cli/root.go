@@ -38,7 +38,8 @@ func Main(ctx context.Context, args []string, e *Env) (code int) {
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
 	err := root.ExecuteContext(ctx)
-	if err != nil && !errors.Is(err, ErrGateFailed) {
+	var he *hookExit
+	if err != nil && !errors.Is(err, ErrGateFailed) && !errors.As(err, &he) {
 		fmt.Fprintf(e.Stderr, "warden: %v\n", err)
 	}
 	return ExitCode(err)
@@ -75,6 +76,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newScanCmd(e),
 		newBaselineCmd(e),
 		newPolicyCmd(e),
+		newHookCmd(e),
 		newAuditCmd(e),
 		newReportCmd(e),
 	)

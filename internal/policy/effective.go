@@ -4,13 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
@@ -32,7 +33,8 @@ type Effective struct {
 	Layers []string
 
 	canonical []byte
-	regexps   map[string]*regexp.Regexp
+	mu        sync.Mutex
+	regexps   map[string]*regexp.Regexp // compiled once, on first use
 }
 
 func newEffective(p Policy, sources map[string]string, layers []string, regexps map[string]*regexp.Regexp) *Effective {
@@ -40,10 +42,7 @@ func newEffective(p Policy, sources map[string]string, layers []string, regexps 
 	if e.Layers == nil {
 		e.Layers = []string{}
 	}
-	b, err := json.Marshal(canonical(reflect.ValueOf(p)))
-	if err != nil {
-		panic(fmt.Sprintf("policy: canonical form: %v", err)) // only plain values: cannot fail
-	}
+	b := appendCanonical(make([]byte, 0, 8<<10), reflect.ValueOf(p))
 	e.canonical = b
 	sum := sha256.Sum256(b)
 	e.SHA256 = hex.EncodeToString(sum[:])
@@ -71,10 +70,13 @@ func (e *Effective) Source(key string) string {
 	return ""
 }
 
-// Regexp returns the compiled form of a regular expression that appears in
-// the policy (rules, command args, action matches), compiled once at load.
-// It compiles and caches other expressions too; nil if expr is invalid.
+// Regexp returns the compiled form of a regular expression of the policy
+// (rules, command args, action matches): compiled once per process, shared
+// by every engine and the guard. Safe for concurrent use. nil if expr is
+// not a valid expression (policy expressions always are: Load checked them).
 func (e *Effective) Regexp(expr string) *regexp.Regexp {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if re, ok := e.regexps[expr]; ok {
 		return re
 	}
@@ -82,6 +84,10 @@ func (e *Effective) Regexp(expr string) *regexp.Regexp {
 	if err != nil {
 		return nil
 	}
+	if e.regexps == nil {
+		e.regexps = map[string]*regexp.Regexp{}
+	}
+	e.regexps[expr] = re
 	return re
 }
 
@@ -110,49 +116,88 @@ func (e *Effective) Excluded(path string) bool { return MatchAny(e.Gates.Exclude
 // EngineEnabled reports whether gates.engines enables the named engine.
 func (e *Effective) EngineEnabled(name string) bool { return slices.Contains(e.Gates.Engines, name) }
 
-// canonical turns a schema value into plain JSON values.
-func canonical(v reflect.Value) any {
+// appendCanonical writes a schema value as canonical JSON: object keys
+// in byte order, every key present, nil lists and maps as [] and {}.
+func appendCanonical(b []byte, v reflect.Value) []byte {
 	if v.CanInterface() {
 		if tm, ok := v.Interface().(encoding.TextMarshaler); ok {
-			b, err := tm.MarshalText()
+			t, err := tm.MarshalText()
 			if err != nil {
-				return "" // an unset severity
+				t = nil // an unset severity
 			}
-			return string(b)
+			return appendJSONString(b, string(t))
 		}
 	}
 	switch v.Kind() {
 	case reflect.Struct:
 		fi := fieldsOf(v.Type())
-		m := make(map[string]any, len(fi.names))
-		for _, name := range fi.names {
-			m[name] = canonical(v.Field(fi.byName[name]))
+		b = append(b, '{')
+		for i, name := range fi.sorted {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, name)
+			b = append(b, ':')
+			b = appendCanonical(b, v.Field(fi.byName[name]))
 		}
-		return m
+		return append(b, '}')
 	case reflect.Slice:
-		out := make([]any, v.Len())
-		for i := range out {
-			out[i] = canonical(v.Index(i))
+		b = append(b, '[')
+		for i := range v.Len() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCanonical(b, v.Index(i))
 		}
-		return out
+		return append(b, ']')
 	case reflect.Map:
-		m := make(map[string]any, v.Len())
+		keys := make([]string, 0, v.Len())
 		iter := v.MapRange()
 		for iter.Next() {
-			m[iter.Key().String()] = canonical(iter.Value())
+			keys = append(keys, iter.Key().String())
 		}
-		return m
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			kv := reflect.New(v.Type().Key()).Elem()
+			kv.SetString(k)
+			b = appendCanonical(b, v.MapIndex(kv))
+		}
+		return append(b, '}')
 	case reflect.String:
-		return v.String()
+		return appendJSONString(b, v.String())
 	case reflect.Bool:
-		return v.Bool()
+		return strconv.AppendBool(b, v.Bool())
 	case reflect.Int, reflect.Int64:
-		return v.Int()
+		return strconv.AppendInt(b, v.Int(), 10)
 	case reflect.Float64:
-		return v.Float()
+		return strconv.AppendFloat(b, v.Float(), 'g', -1, 64)
 	default:
 		panic(fmt.Sprintf("policy: canonical: unsupported kind %s", v.Kind()))
 	}
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		case r == utf8.RuneError:
+			b = append(b, `\ufffd`...)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 // AnnotatedYAML renders the effective policy as YAML in schema order, each

@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
 )
 
 //go:embed builtin.yaml
@@ -59,10 +62,9 @@ func Load(opts LoadOptions) (*Effective, error) {
 		}
 	}
 	regexps := map[string]*regexp.Regexp{}
-	bf, err := parseFile(BuiltinSource, builtinYAML, regexps)
-	if err != nil {
-		return nil, fmt.Errorf("built-in policy: %w", err) // a bug in warden, caught by its tests
-	}
+	// builtin.yaml, decoded at build time (builtin_gen.go): parsing it
+	// would be most of a hook process's load time.
+	bf := &parsedFile{name: BuiltinSource, policy: builtinPolicy(), present: builtinPresent()}
 	var p Policy
 	m := &merger{sources: map[string]string{}}
 	m.apply(&p, bf, BuiltinSource)
@@ -92,6 +94,14 @@ func Load(opts LoadOptions) (*Effective, error) {
 	}
 	return newEffective(p, m.sources, layers, regexps), nil
 }
+
+var builtinPresent = sync.OnceValue(func() map[string]*yaml.Node {
+	m := make(map[string]*yaml.Node, len(builtinKeys))
+	for _, k := range builtinKeys {
+		m[k] = nil
+	}
+	return m
+})
 
 // Builtin is the effective policy when there is no file at all: secure and
 // useful defaults.

@@ -16,7 +16,9 @@ import (
 	"github.com/wardenhq/warden/internal/finding"
 )
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t *testing.T, path, content string) { writeFileB(t, path, content) }
+
+func writeFileB(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -203,6 +205,7 @@ locks:
   - agent.commands
   - agent.builtin
   - agent.network
+  - agent.files
   - agent.scan_on_stop
   - gates.max_db_age
   - gates.engines
@@ -253,6 +256,9 @@ rules:
 		{"builtin raised", "agent:\n  builtin:\n    curl-pipe-shell: deny\n", "", ""},
 		{"builtin lowered", "agent:\n  builtin:\n    curl-pipe-shell: allow\n", "agent.builtin.curl-pipe-shell", "allow is looser than the organization's ask"},
 		{"builtin unknown to org", "agent:\n  builtin:\n    rm-rf: ask\n", "agent.builtin.rm-rf", "may only set it to deny"},
+		{"read_allow narrowed", "agent:\n  files:\n    read_allow: [\"**/.env.example\"]\n", "", ""},
+		{"read_allow widened", "agent:\n  files:\n    read_allow: [\"**/.env\"]\n", "agent.files.read_allow[0]", "not in the organization's list"},
+		{"read_deny added", "agent:\n  files:\n    read_deny: [\"**/*.sqlite\"]\n", "", ""},
 		{"network subset", "agent:\n  network:\n    allow_domains: [registry.npmjs.org]\n", "", ""},
 		{"network wider", "agent:\n  network:\n    allow_domains: [example.com]\n", "agent.network.allow_domains[0]", "not in the organization's list"},
 		{"network default looser", "agent:\n  network:\n    default: allow\n", "agent.network.default", "allow is looser than the organization's ask"},
@@ -261,6 +267,7 @@ rules:
 		{"db age longer", "gates:\n  max_db_age: 2w\n", "gates.max_db_age", "2w is looser than the organization's 3d"},
 		{"db age disabled", "gates:\n  max_db_age: 0\n", "gates.max_db_age", "looser"},
 		{"engines dropped", "gates:\n  engines: [secrets]\n", "gates.engines", "drops sast, deps, config, custom"},
+		{"no exceptions under lock", "exceptions: []\n", "", ""},
 		{"exception added", "exceptions:\n  - {rule: org-todo, reason: fine}\n", "exceptions[0]", "may add no exceptions"},
 		{"pattern added", "rules:\n  patterns:\n    - {id: repo-rule, regex: x, severity: high, message: m}\n", "", ""},
 		{"pattern changed", "rules:\n  patterns:\n    - {id: org-todo, regex: 'TODO', severity: info, message: fix}\n", "rules.patterns[0]", `changes the organization's rule "org-todo"`},
@@ -446,5 +453,34 @@ func TestAnnotatedYAMLRoundTrips(t *testing.T) {
 	}
 	if diff := cmp.Diff(&e.Policy, p, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("shown policy differs (-effective +parsed):\n%s", diff)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	e, err := load(t, "", `version: 1
+project: {classification: restricted}
+exceptions:
+  - {rule: r1, reason: a, owner: alice, expires: 2020-01-31}
+  - {rule: r2, reason: b, owner: bob, expires: 2030-01-31}
+  - {rule: r3, reason: c}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range e.Warnings(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"warden.yaml: exceptions[0]: exception for r1 expired on 2020-01-31 and no longer suppresses anything; renew or remove it",
+		"warden.yaml: exceptions[2]: exception for r3 never expires; add expires: YYYY-MM-DD so it is reviewed",
+		"warden.yaml: exceptions[2]: exception for r3 has no owner",
+		"builtin: models.allow.restricted: no model may see restricted code: agents backed by a model will be refused through the gateway",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if w := Builtin().Warnings(time.Now()); len(w) != 0 {
+		t.Errorf("the built-in policy has warnings: %v", w)
 	}
 }

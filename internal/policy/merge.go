@@ -1,9 +1,8 @@
 package policy
 
 import (
-	"fmt"
 	"reflect"
-	"strings"
+	"strconv"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -92,10 +91,24 @@ func (m *merger) list(d, s reflect.Value, key, norm, layer string) {
 	m.sources[key] = layer
 	switch listModes[norm] {
 	case union:
+		if d.Type().Elem().Kind() == reflect.String {
+			have := make(map[string]bool, d.Len()+s.Len())
+			for i := range d.Len() {
+				have[d.Index(i).String()] = true
+			}
+			for i := range s.Len() {
+				if v := s.Index(i).String(); !have[v] {
+					have[v] = true
+					d.Set(reflect.Append(d, s.Index(i)))
+					m.sources[elemKey(key, d.Len()-1)] = layer
+				}
+			}
+			return
+		}
 		for i := range s.Len() {
 			if indexOf(d, s.Index(i)) < 0 {
 				d.Set(reflect.Append(d, s.Index(i)))
-				m.sources[fmt.Sprintf("%s[%d]", key, d.Len()-1)] = layer
+				m.sources[elemKey(key, d.Len()-1)] = layer
 			}
 		}
 	case byID:
@@ -103,17 +116,15 @@ func (m *merger) list(d, s reflect.Value, key, norm, layer string) {
 			el := s.Index(i)
 			if j := indexOfID(d, el.FieldByName("ID").String()); j >= 0 {
 				d.Index(j).Set(el)
-				m.sources[fmt.Sprintf("%s[%d]", key, j)] = layer
+				m.sources[elemKey(key, j)] = layer
 				continue
 			}
 			d.Set(reflect.Append(d, el))
-			m.sources[fmt.Sprintf("%s[%d]", key, d.Len()-1)] = layer
+			m.sources[elemKey(key, d.Len()-1)] = layer
 		}
 	default:
-		for k := range m.sources {
-			if strings.HasPrefix(k, key+"[") {
-				delete(m.sources, k)
-			}
+		for i := range d.Len() {
+			delete(m.sources, elemKey(key, i))
 		}
 		// A fresh array: later layers append to it, and must not write
 		// through to this layer's parsed values.
@@ -121,7 +132,7 @@ func (m *merger) list(d, s reflect.Value, key, norm, layer string) {
 		reflect.Copy(c, s)
 		d.Set(c)
 		for i := range c.Len() {
-			m.sources[fmt.Sprintf("%s[%d]", key, i)] = layer
+			m.sources[elemKey(key, i)] = layer
 		}
 	}
 }
@@ -140,6 +151,8 @@ func (m *merger) mapping(d, s reflect.Value, key, layer string) {
 		m.sources[key+"."+iter.Key().String()] = layer
 	}
 }
+
+func elemKey(key string, i int) string { return key + "[" + strconv.Itoa(i) + "]" }
 
 func indexOf(list, v reflect.Value) int {
 	for i := range list.Len() {

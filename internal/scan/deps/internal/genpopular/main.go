@@ -1,0 +1,137 @@
+// Command genpopular builds popular.txt.gz, the list of popular package
+// names that the typosquat check compares against, from package lists in
+// the shape of warden's build environment:
+//
+//	npm.tsv:  name, version, downloads_a_month, summary
+//	pypi.tsv: name, version, month, rank_among_15000_most_downloaded, summary
+//
+// It keeps the top -npm names by monthly downloads and every PyPI name with
+// a download rank, most popular first, and records the lists' date. Run it
+// with `go generate ./internal/scan/deps` (see docs/DEPENDENCIES.md).
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	dir := flag.String("lists", os.Getenv("WARDEN_PACKAGE_LISTS"), "directory holding npm.tsv and pypi.tsv")
+	out := flag.String("o", "popular.txt.gz", "output file")
+	nNPM := flag.Int("npm", 12000, "how many npm names to keep")
+	nPyPI := flag.Int("pypi", 8000, "how many PyPI names to keep")
+	date := flag.String("date", "", "date of the lists (default: the npm.tsv modification day)")
+	flag.Parse()
+	if *dir == "" {
+		*dir = "/work/.library/env/packages"
+	}
+	if err := run(*dir, *out, *nNPM, *nPyPI, *date); err != nil {
+		fmt.Fprintln(os.Stderr, "genpopular:", err)
+		os.Exit(1)
+	}
+}
+
+type entry struct {
+	name  string
+	score float64 // higher is more popular
+}
+
+func readTSV(file string, nameCol, scoreCol int, rank bool) ([]entry, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var out []entry
+	seen := map[string]bool{}
+	first := true
+	for sc.Scan() {
+		if first {
+			first = false
+			continue
+		}
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) <= max(nameCol, scoreCol) {
+			continue
+		}
+		name := strings.TrimSpace(cols[nameCol])
+		v, err := strconv.ParseFloat(strings.TrimSpace(cols[scoreCol]), 64)
+		if err != nil || name == "" || seen[name] || strings.ContainsAny(name, " \t") {
+			continue
+		}
+		seen[name] = true
+		if rank {
+			v = -v
+		}
+		out = append(out, entry{name, v})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b entry) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return out, nil
+}
+
+func run(dir, out string, nNPM, nPyPI int, date string) error {
+	npmFile := filepath.Join(dir, "npm.tsv")
+	npm, err := readTSV(npmFile, 0, 2, false)
+	if err != nil {
+		return err
+	}
+	pypi, err := readTSV(filepath.Join(dir, "pypi.tsv"), 0, 3, true)
+	if err != nil {
+		return err
+	}
+	if date == "" {
+		st, err := os.Stat(npmFile)
+		if err != nil {
+			return err
+		}
+		date = st.ModTime().UTC().Format(time.DateOnly)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+	w := bufio.NewWriter(zw)
+	fmt.Fprintf(w, "# warden popular packages, most popular first; lists dated %s\n", date)
+	for _, sec := range []struct {
+		eco  string
+		list []entry
+		n    int
+	}{{"npm", npm, nNPM}, {"PyPI", pypi, nPyPI}} {
+		fmt.Fprintf(w, "@%s\n", sec.eco)
+		for i, e := range sec.list {
+			if i == sec.n {
+				break
+			}
+			fmt.Fprintln(w, e.name)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,445 @@
+package deps
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/osv-scalibr/semantic"
+
+	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/vulndb"
+
+	cvss2 "github.com/pandatix/go-cvss/20"
+	cvss30 "github.com/pandatix/go-cvss/30"
+	cvss31 "github.com/pandatix/go-cvss/31"
+	cvss40 "github.com/pandatix/go-cvss/40"
+)
+
+// Match is one vulnerability (a group of records that alias each other)
+// affecting one package version.
+type Match struct {
+	// ID is the group's representative id (MAL- first, then GHSA-, then
+	// the rest in order); IDs lists every id and alias of the group.
+	ID      string
+	IDs     []string
+	Summary string
+	// Severity is computed from the highest CVSS base score of the group;
+	// Score is that score (0 when no vector was given).
+	Severity  finding.Severity
+	Score     float64
+	Malicious bool
+	// Fixed is the nearest version above the installed one that fixes
+	// every record of the group ("" when none does).
+	Fixed string
+	// FixPublished is when the first advisory naming a fix was published.
+	FixPublished time.Time
+}
+
+// versionOf strips the "v" that Go module versions carry and OSV omits.
+func versionOf(eco, v string) string {
+	if eco == vulndb.Go {
+		return strings.TrimPrefix(v, "v")
+	}
+	return v
+}
+
+type parsed struct {
+	eco string
+	raw string
+	sem semantic.Version // nil when the ecosystem or version is not parseable
+	sv  semantic.Version // the version read as SemVer, for SEMVER ranges
+}
+
+func parseVersion(eco, v string) parsed {
+	p := parsed{eco: eco, raw: v}
+	if s, err := semantic.Parse(v, eco); err == nil {
+		p.sem = s
+	}
+	p.sv = semantic.ParseSemverVersion(v)
+	return p
+}
+
+func (p parsed) cmp(rangeType, other string) (int, bool) {
+	var v semantic.Version
+	switch rangeType {
+	case "SEMVER":
+		v = p.sv
+	case "ECOSYSTEM":
+		v = p.sem
+	}
+	if v == nil {
+		return 0, false
+	}
+	c, err := v.CompareStr(other)
+	if err != nil {
+		return 0, false
+	}
+	return c, true
+}
+
+// affects reports whether version v of the package is affected by a, and
+// the smallest fixed version above v named by the range that affects it.
+func affects(a vulndb.Affected, v parsed) (bool, string) {
+	if slices.Contains(a.Versions, v.raw) {
+		return true, nearestFixed(a, v)
+	}
+	for _, r := range a.Ranges {
+		if r.Type != "SEMVER" && r.Type != "ECOSYSTEM" {
+			continue // GIT ranges name commits, not package versions
+		}
+		if inRange(r, v) {
+			return true, nearestFixed(a, v)
+		}
+	}
+	return false, ""
+}
+
+// inRange evaluates a range as the OSV schema specifies: the events sorted
+// by version, "introduced" turns affected on, "fixed" (at or below v) and
+// "last_affected" (below v) turn it off.
+func inRange(r vulndb.Range, v parsed) bool {
+	affected := false
+	for _, e := range sortedEvents(r, v) {
+		switch {
+		case e.Introduced != "":
+			if e.Introduced == "0" {
+				affected = true
+			} else if c, ok := v.cmp(r.Type, e.Introduced); ok && c >= 0 {
+				affected = true
+			}
+		case e.Fixed != "":
+			if c, ok := v.cmp(r.Type, e.Fixed); ok && c >= 0 {
+				affected = false
+			}
+		case e.LastAffected != "":
+			if c, ok := v.cmp(r.Type, e.LastAffected); ok && c > 0 {
+				affected = false
+			}
+		case e.Limit != "":
+			if c, ok := v.cmp(r.Type, e.Limit); ok && c >= 0 {
+				affected = false
+			}
+		}
+	}
+	return affected
+}
+
+func eventVersion(e vulndb.Event) string {
+	switch {
+	case e.Introduced != "":
+		return e.Introduced
+	case e.Fixed != "":
+		return e.Fixed
+	case e.LastAffected != "":
+		return e.LastAffected
+	}
+	return e.Limit
+}
+
+// sortedEvents orders a range's events by version using the range's own
+// ordering. Events whose versions cannot be parsed keep their place.
+func sortedEvents(r vulndb.Range, v parsed) []vulndb.Event {
+	evs := slices.Clone(r.Events)
+	parse := func(s string) semantic.Version {
+		if r.Type == "SEMVER" {
+			return semantic.ParseSemverVersion(s)
+		}
+		p, err := semantic.Parse(s, v.eco)
+		if err != nil {
+			return nil
+		}
+		return p
+	}
+	vers := make([]semantic.Version, len(evs))
+	for i, e := range evs {
+		if ev := eventVersion(e); ev != "0" {
+			vers[i] = parse(ev)
+		}
+	}
+	idx := make([]int, len(evs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := vers[idx[i]], vers[idx[j]]
+		switch {
+		case eventVersion(evs[idx[i]]) == "0":
+			return eventVersion(evs[idx[j]]) != "0"
+		case eventVersion(evs[idx[j]]) == "0":
+			return false
+		case a == nil || b == nil:
+			return false
+		}
+		c, err := a.Compare(b)
+		return err == nil && c < 0
+	})
+	out := make([]vulndb.Event, len(evs))
+	for i, k := range idx {
+		out[i] = evs[k]
+	}
+	return out
+}
+
+// nearestFixed is the smallest fixed version above v among a's ranges.
+func nearestFixed(a vulndb.Affected, v parsed) string {
+	var best string
+	var bestV semantic.Version
+	for _, r := range a.Ranges {
+		if r.Type != "SEMVER" && r.Type != "ECOSYSTEM" {
+			continue
+		}
+		for _, e := range r.Events {
+			if e.Fixed == "" {
+				continue
+			}
+			if c, ok := v.cmp(r.Type, e.Fixed); !ok || c >= 0 {
+				continue
+			}
+			fv := v.sem
+			if r.Type == "SEMVER" || fv == nil {
+				fv = semantic.ParseSemverVersion(e.Fixed)
+			} else if p, err := semantic.Parse(e.Fixed, v.eco); err == nil {
+				fv = p
+			}
+			if bestV == nil {
+				best, bestV = e.Fixed, fv
+				continue
+			}
+			if c, err := fv.Compare(bestV); err == nil && c < 0 {
+				best, bestV = e.Fixed, fv
+			}
+		}
+	}
+	return best
+}
+
+// laterVersion returns the larger of two versions in eco's ordering.
+func laterVersion(eco, a, b string) string {
+	if a == "" {
+		return b
+	}
+	if b == "" {
+		return a
+	}
+	pa := parseVersion(eco, a)
+	if c, ok := pa.cmp("ECOSYSTEM", b); ok {
+		if c < 0 {
+			return b
+		}
+		return a
+	}
+	if c, ok := pa.cmp("SEMVER", b); ok && c < 0 {
+		return b
+	}
+	return a
+}
+
+// Score computes the highest CVSS base score among a record's vectors.
+func Score(sevs []vulndb.Severity) float64 {
+	best := 0.0
+	for _, s := range sevs {
+		var score float64
+		switch {
+		case strings.HasPrefix(s.Score, "CVSS:3.1/"):
+			if c, err := cvss31.ParseVector(s.Score); err == nil {
+				score = c.BaseScore()
+			}
+		case strings.HasPrefix(s.Score, "CVSS:3.0/"):
+			if c, err := cvss30.ParseVector(s.Score); err == nil {
+				score = c.BaseScore()
+			}
+		case strings.HasPrefix(s.Score, "CVSS:4.0/"):
+			if c, err := cvss40.ParseVector(s.Score); err == nil {
+				score = c.Score()
+			}
+		case s.Type == "CVSS_V2":
+			if c, err := cvss2.ParseVector(s.Score); err == nil {
+				score = c.BaseScore()
+			}
+		}
+		best = max(best, score)
+	}
+	return best
+}
+
+// severityOf maps a CVSS base score to a severity with the CVSS v3
+// qualitative scale; with no vector, a textual database severity is used,
+// and a record with neither is rated high so that an unrated advisory
+// still blocks by default.
+func severityOf(score float64, text string) finding.Severity {
+	switch {
+	case score >= 9:
+		return finding.SeverityCritical
+	case score >= 7:
+		return finding.SeverityHigh
+	case score >= 4:
+		return finding.SeverityMedium
+	case score > 0:
+		return finding.SeverityLow
+	}
+	switch strings.ToUpper(text) {
+	case "CRITICAL":
+		return finding.SeverityCritical
+	case "HIGH":
+		return finding.SeverityHigh
+	case "MODERATE", "MEDIUM":
+		return finding.SeverityMedium
+	case "LOW":
+		return finding.SeverityLow
+	}
+	return finding.SeverityHigh
+}
+
+// MatchVulns returns the vulnerabilities among recs that affect version of
+// a package, aliases merged, ordered by id.
+func MatchVulns(eco, version string, recs []vulndb.Vulnerability) []Match {
+	v := parseVersion(eco, versionOf(eco, version))
+	type hit struct {
+		rec   vulndb.Vulnerability
+		fixed string
+		// fixedAll: every affected entry that matched names a fix
+		fixedAll bool
+	}
+	var hits []hit
+	for _, r := range recs {
+		if r.Withdrawn != nil && !r.Withdrawn.IsZero() {
+			continue
+		}
+		matched, fixedAll, fixed := false, true, ""
+		for _, a := range r.Affected {
+			ok, f := affects(a, v)
+			if !ok {
+				continue
+			}
+			matched = true
+			if f == "" {
+				fixedAll = false
+			}
+			fixed = laterVersion(eco, fixed, f)
+		}
+		if matched {
+			hits = append(hits, hit{rec: r, fixed: fixed, fixedAll: fixedAll})
+		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	// Union records that share an id or alias.
+	parent := make([]int, len(hits))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[string]int{}
+	for i, h := range hits {
+		for _, id := range append([]string{h.rec.ID}, h.rec.Aliases...) {
+			if j, ok := owner[id]; ok {
+				parent[find(i)] = find(j)
+			} else {
+				owner[id] = i
+			}
+		}
+	}
+	groups := map[int][]hit{}
+	var roots []int
+	for i, h := range hits {
+		r := find(i)
+		if _, ok := groups[r]; !ok {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], h)
+	}
+	var out []Match
+	for _, r := range roots {
+		g := groups[r]
+		m := Match{}
+		ids := map[string]bool{}
+		var own []string
+		fixedAll := true
+		for _, h := range g {
+			ids[h.rec.ID] = true
+			own = append(own, h.rec.ID)
+			for _, a := range h.rec.Aliases {
+				ids[a] = true
+			}
+			if strings.HasPrefix(h.rec.ID, "MAL-") {
+				m.Malicious = true
+			}
+			text := ""
+			if h.rec.DatabaseSpecific != nil {
+				text = h.rec.DatabaseSpecific.Severity
+			}
+			sc := Score(h.rec.Severity)
+			sev := severityOf(sc, text)
+			if sc > m.Score {
+				m.Score = sc
+			}
+			if sev > m.Severity {
+				m.Severity = sev
+			}
+			if m.Summary == "" {
+				m.Summary = h.rec.Summary
+			}
+			if !h.fixedAll {
+				fixedAll = false
+			}
+			if h.fixed != "" {
+				if nf := laterVersion(eco, m.Fixed, h.fixed); nf != m.Fixed || m.FixPublished.IsZero() {
+					// The fix that clears the whole group is the latest one;
+					// its advisory's publication dates the fix.
+					m.Fixed, m.FixPublished = nf, h.rec.Published
+				}
+			}
+		}
+		if !fixedAll {
+			// Some record of the group has no fix for this version: the
+			// suggested upgrade would not clear it.
+			m.Fixed, m.FixPublished = "", time.Time{}
+		}
+		if m.Malicious {
+			m.Severity = finding.SeverityCritical
+		}
+		for id := range ids {
+			m.IDs = append(m.IDs, id)
+		}
+		// The headline is one of the records' own ids (an alias may be a
+		// CVE no record in the database carries), the others follow.
+		slices.SortFunc(own, compareIDs)
+		m.ID = own[0]
+		slices.SortFunc(m.IDs, compareIDs)
+		m.IDs = slices.DeleteFunc(m.IDs, func(s string) bool { return s == m.ID })
+		m.IDs = append([]string{m.ID}, m.IDs...)
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Match) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// compareIDs orders ids by how useful they are as a headline: MAL- first,
+// then GHSA-, then CVE-, then the rest, alphabetically within each.
+func compareIDs(a, b string) int {
+	rank := func(s string) int {
+		switch {
+		case strings.HasPrefix(s, "MAL-"):
+			return 0
+		case strings.HasPrefix(s, "GHSA-"):
+			return 1
+		case strings.HasPrefix(s, "CVE-"):
+			return 2
+		}
+		return 3
+	}
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra - rb
+	}
+	return strings.Compare(a, b)
+}

@@ -1,0 +1,311 @@
+package deps
+
+//go:generate go run ./internal/genpopular -o popular.txt.gz
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"strings"
+	"sync"
+
+	"github.com/wardenhq/warden/internal/vulndb"
+)
+
+//go:embed popular.txt.gz
+var popularGz []byte
+
+// Suspect is a name that looks like a popular package.
+type Suspect struct {
+	// Intended is the popular package the name most likely means.
+	Intended string
+	// Kind says how the two differ: "edit distance 1", "separators",
+	// "homoglyph", "affix", "scope".
+	Kind string
+}
+
+// popular is one ecosystem's popular names, most popular first, with
+// indexes of their normalized forms.
+type popular struct {
+	rank     map[string]int      // name -> rank (0 = most popular)
+	names    []string            // by rank
+	deletes  map[string][]int32  // every one-character deletion of a target (and itself) -> targets
+	sepless  map[string]int32    // name without - _ . -> most popular target
+	skeleton map[string]int32    // homoglyph-folded name -> most popular target
+	affix    map[string]int32    // name without js/node/py affixes -> most popular target
+	scoped   map[string][]int32  // npm: bare name of a scoped package -> targets
+	scopes   map[string]struct{} // npm: popular scopes
+}
+
+var (
+	popularOnce sync.Once
+	popularData map[string]*popular
+	// PopularDate is the date of the package lists the embedded data was
+	// built from.
+	popularDate string
+)
+
+// PopularDate is when the embedded popularity lists were taken.
+func PopularDate() string {
+	loadPopular()
+	return popularDate
+}
+
+func loadPopular() {
+	popularOnce.Do(func() {
+		popularData = map[string]*popular{}
+		zr, err := gzip.NewReader(bytes.NewReader(popularGz))
+		if err != nil {
+			panic("deps: embedded popular.txt.gz is corrupt: " + err.Error())
+		}
+		sc := bufio.NewScanner(zr)
+		var cur *popular
+		var eco string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "# "):
+				if i := strings.Index(line, "dated "); i >= 0 {
+					popularDate = strings.TrimSpace(line[i+6:])
+				}
+			case strings.HasPrefix(line, "@") && !strings.Contains(line, "/"):
+				eco = line[1:]
+				cur = &popular{rank: map[string]int{}}
+				popularData[eco] = cur
+			case line != "" && cur != nil:
+				n := normalizeForSquat(eco, line)
+				if _, dup := cur.rank[n]; !dup {
+					cur.rank[n] = len(cur.names)
+					cur.names = append(cur.names, n)
+				}
+			}
+		}
+		for eco, p := range popularData {
+			p.index(eco)
+		}
+	})
+}
+
+func normalizeForSquat(eco, name string) string {
+	if eco == vulndb.PyPI {
+		return vulndb.NormalizeName(eco, name)
+	}
+	return strings.ToLower(name)
+}
+
+// minEditLen: names shorter than this are only checked by transforms, not
+// by edit distance, whose neighbourhoods are crowded for short names.
+const minEditLen = 5
+
+func (p *popular) index(eco string) {
+	p.deletes = map[string][]int32{}
+	p.sepless = map[string]int32{}
+	p.skeleton = map[string]int32{}
+	p.affix = map[string]int32{}
+	p.scoped = map[string][]int32{}
+	p.scopes = map[string]struct{}{}
+	first := func(m map[string]int32, k string, i int32) {
+		if _, ok := m[k]; !ok {
+			m[k] = i
+		}
+	}
+	for i, n := range p.names {
+		id := int32(i)
+		if len(n) >= minEditLen {
+			for _, d := range deletions(n) {
+				if l := p.deletes[d]; len(l) == 0 || l[len(l)-1] != id {
+					p.deletes[d] = append(l, id)
+				}
+			}
+		}
+		first(p.sepless, sepless(n), id)
+		first(p.skeleton, skeleton(n), id)
+		first(p.affix, stripAffixes(eco, n), id)
+		if scope, bare, ok := splitScope(n); ok {
+			p.scoped[bare] = append(p.scoped[bare], id)
+			p.scopes[scope] = struct{}{}
+		}
+	}
+}
+
+// deletions returns s and every string made by deleting one byte of it.
+func deletions(s string) []string {
+	out := make([]string, 0, len(s)+1)
+	out = append(out, s)
+	for i := 0; i < len(s); i++ {
+		out = append(out, s[:i]+s[i+1:])
+	}
+	return out
+}
+
+func sepless(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+var homoglyphs = strings.NewReplacer("rn", "m", "vv", "w", "cl", "d", "0", "o", "1", "l", "i", "l", "!", "l", "|", "l", "5", "s", "$", "s", "3", "e", "@", "a")
+
+// skeleton folds characters that look alike (l/1/i, 0/o, rn/m, vv/w) and
+// drops separators, so that look-alike spellings share a skeleton.
+func skeleton(s string) string {
+	if sc, bare, ok := splitScope(s); ok {
+		return "@" + homoglyphs.Replace(sepless(sc)) + "/" + homoglyphs.Replace(sepless(bare))
+	}
+	return homoglyphs.Replace(sepless(s))
+}
+
+var (
+	prefixAffixes = map[string][]string{
+		vulndb.NPM:  {"node-", "js-", "node"},
+		vulndb.PyPI: {"python3-", "python-", "py-", "python"},
+	}
+	suffixAffixes = map[string][]string{
+		vulndb.NPM:  {".js", "-js", "-node", "js"},
+		vulndb.PyPI: {"-python", "-py", "-python3"},
+	}
+)
+
+// stripAffixes removes one ecosystem decoration ("node-", ".js",
+// "python-") so that "jquery.js" and "jquery" compare equal.
+func stripAffixes(eco, s string) string {
+	for _, a := range suffixAffixes[eco] {
+		if t, ok := strings.CutSuffix(s, a); ok && len(t) >= 2 {
+			return t
+		}
+	}
+	for _, a := range prefixAffixes[eco] {
+		if t, ok := strings.CutPrefix(s, a); ok && len(t) >= 3 {
+			return t
+		}
+	}
+	return s
+}
+
+func splitScope(s string) (scope, bare string, ok bool) {
+	if !strings.HasPrefix(s, "@") {
+		return "", "", false
+	}
+	scope, bare, ok = strings.Cut(s[1:], "/")
+	return scope, bare, ok && scope != "" && bare != ""
+}
+
+// IsPopular reports whether name is among the ecosystem's popular
+// packages in the embedded lists.
+func IsPopular(ecosystem, name string) bool {
+	loadPopular()
+	p := popularData[ecosystem]
+	if p == nil {
+		return false
+	}
+	_, ok := p.rank[normalizeForSquat(ecosystem, name)]
+	return ok
+}
+
+// CheckName reports whether name looks like a typosquat or hallucination
+// of a popular package of the ecosystem, and which one. Popular names
+// themselves, and ecosystems without popularity data, are never suspects.
+func CheckName(ecosystem, name string) (Suspect, bool) {
+	loadPopular()
+	p := popularData[ecosystem]
+	if p == nil || name == "" {
+		return Suspect{}, false
+	}
+	n := normalizeForSquat(ecosystem, name)
+	if _, ok := p.rank[n]; ok {
+		return Suspect{}, false
+	}
+	best, kind := int32(-1), ""
+	consider := func(id int32, k string) {
+		if id >= 0 && p.names[id] != n && (best < 0 || id < best) {
+			best, kind = id, k
+		}
+	}
+	lookup := func(m map[string]int32, k string) int32 {
+		if id, ok := m[k]; ok {
+			return id
+		}
+		return -1
+	}
+	// Scoped npm names: a typo in the scope, or a popular bare name under a
+	// scope that is not popular.
+	if scope, bare, ok := splitScope(n); ok {
+		if _, known := p.scopes[scope]; !known {
+			for _, id := range p.scoped[bare] {
+				s2, _, _ := splitScope(p.names[id])
+				if osaDistance(s2, scope) == 1 {
+					consider(id, "scope")
+				}
+			}
+		}
+	} else if len(n) >= minEditLen {
+		// A dropped scope: "core" for "@babel/core" is too vague, but
+		// "babel-core"-style joins are checked below via sepless.
+		for _, id := range p.scoped[n] {
+			if _, popularBare := p.rank[n]; !popularBare {
+				consider(id, "scope")
+				break
+			}
+		}
+	}
+	consider(lookup(p.sepless, sepless(n)), "separators")
+	consider(lookup(p.skeleton, skeleton(n)), "homoglyph")
+	if a := stripAffixes(ecosystem, n); a != n {
+		if id, ok := p.rank[a]; ok {
+			consider(int32(id), "affix")
+		}
+	}
+	if best < 0 && len(n) >= minEditLen {
+		for _, d := range deletions(n) {
+			for _, id := range p.deletes[d] {
+				if osaDistance(n, p.names[id]) == 1 {
+					consider(id, "edit distance 1")
+				}
+			}
+		}
+	}
+	if best < 0 {
+		return Suspect{}, false
+	}
+	return Suspect{Intended: p.names[best], Kind: kind}, true
+}
+
+// osaDistance is the optimal string alignment distance (Levenshtein plus
+// adjacent transpositions), on bytes.
+func osaDistance(a, b string) int {
+	if a == b {
+		return 0
+	}
+	la, lb := len(a), len(b)
+	if la == 0 {
+		return lb
+	}
+	if lb == 0 {
+		return la
+	}
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
