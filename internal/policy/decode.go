@@ -150,7 +150,7 @@ var Engines = []string{"secrets", "sast", "deps", "config", "custom"}
 // key: list indexes dropped, map keys written "*").
 var enums = map[string][]string{
 	"models.secrets":               {"redact", "block"},
-	"agent.injection":              {"warn", "ask", "deny"},
+	"agent.injection":              {"off", "warn", "ask", "deny"},
 	"agent.packages.install":       {"check", "ask", "deny"},
 	"gates.engines":                Engines,
 	"gates.db_age_action":          {"warn", "fail"},
