@@ -78,6 +78,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newPolicyCmd(e),
 		newHookCmd(e),
 		newAuditCmd(e),
+		newReportCmd(e),
 		newDBCmd(e),
 	)
 	addCompletionCmd(root)
