@@ -59,15 +59,11 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
-<<<<<<< HEAD
 		case "deps":
 			out = append(out, newDepsEngine(p))
-		case "sast", "config":
-=======
 		case "config":
 			out = append(out, config.New())
-		case "sast", "deps":
->>>>>>> main
+		case "sast":
 			// Not in this build yet: their packages add a case here.
 		}
 	}
