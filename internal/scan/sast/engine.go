@@ -7,6 +7,7 @@ package sast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -137,7 +138,12 @@ func (e *Engine) Check(ctx context.Context, p string, src []byte) ([]finding.Fin
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		// A file that cannot be parsed has no findings: it is not a tool error.
+		if errors.Is(err, ErrParseBudget) {
+			// Fail closed: a file built to stall the parser is not passed as clean.
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		// Otherwise tree-sitter and go/parser recover from syntax errors, and
+		// what could not be parsed has no findings: it is not a tool error.
 		return nil, nil
 	}
 	a := &analyzer{u: u, rs: e.sets[u.Lang]}

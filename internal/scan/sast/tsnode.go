@@ -2,6 +2,9 @@ package sast
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 	"sync"
 
 	sitter "github.com/smacker/go-tree-sitter"
@@ -15,6 +18,16 @@ import (
 // github.com/smacker/go-tree-sitter. The tree is copied once into plain Go
 // values (tnode) with a cursor walk: every later look at a node is then a
 // field read instead of a cgo call and an allocation.
+
+// ErrParseBudget is returned for a file the parser could not finish within
+// its time budget.
+var ErrParseBudget = errors.New("parser gave up on this file")
+
+// parseBudget is 2s plus 1s per 64 KiB: far above what real code needs
+// (a 2,000-line file parses in a few milliseconds).
+func parseBudget(n int) time.Duration {
+	return 2*time.Second + time.Duration(n/65536)*time.Second
+}
 
 type tnode struct {
 	typ        string
@@ -107,10 +120,16 @@ func grammars() {
 func (g *tsGrammar) parse(ctx context.Context, src []byte) (*tnode, error) {
 	p := g.pool.Get().(*sitter.Parser)
 	defer g.pool.Put(p)
+	// A budget keeps a pathological file from stalling the parser (the
+	// grammar's error recovery can loop on some garbage input).
+	p.SetOperationLimit(int(parseBudget(len(src)) / time.Microsecond))
 	tree, err := p.ParseCtx(ctx, nil, src)
-	if err != nil {
+	if err != nil || tree == nil {
 		p.Reset()
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w (%d bytes, budget %s)", ErrParseBudget, len(src), parseBudget(len(src)))
 	}
 	defer tree.Close()
 	c := sitter.NewTreeCursor(tree.RootNode())
