@@ -78,9 +78,10 @@ func (t *tnode) firstNamed() *tnode {
 // tsGrammar is a tree-sitter language with its symbol names cached and a
 // pool of parsers (a parser is not safe for concurrent use).
 type tsGrammar struct {
-	lang  *sitter.Language
-	names []string
-	pool  sync.Pool
+	lang   *sitter.Language
+	names  []string
+	fields []string
+	pool   sync.Pool
 }
 
 func newGrammar(l *sitter.Language) *tsGrammar {
@@ -89,6 +90,14 @@ func newGrammar(l *sitter.Language) *tsGrammar {
 	g.names = make([]string, n)
 	for i := 0; i < n; i++ {
 		g.names[i] = l.SymbolName(sitter.Symbol(i))
+	}
+	g.fields = []string{""}
+	for i := 1; i < 1024; i++ {
+		f := l.FieldName(i)
+		if f == "" {
+			break
+		}
+		g.fields = append(g.fields, f)
 	}
 	g.pool.New = func() any {
 		p := sitter.NewParser()
@@ -132,29 +141,9 @@ func (g *tsGrammar) parse(ctx context.Context, src []byte) (*tnode, error) {
 		return nil, fmt.Errorf("%w (%d bytes, budget %s)", ErrParseBudget, len(src), parseBudget(len(src)))
 	}
 	defer tree.Close()
-	c := sitter.NewTreeCursor(tree.RootNode())
-	defer c.Close()
-	return g.copy(c, 0), nil
-}
-
-func (g *tsGrammar) copy(c *sitter.TreeCursor, depth int) *tnode {
-	n := c.CurrentNode()
-	t := &tnode{start: int(n.StartByte()), end: int(n.EndByte()), named: n.IsNamed()}
-	if s := int(n.Symbol()); s < len(g.names) {
-		t.typ = g.names[s]
+	t := g.flatten(tree.RootNode())
+	if t == nil {
+		return nil, fmt.Errorf("%w: could not copy the syntax tree", ErrParseBudget)
 	}
-	if n.IsMissing() {
-		t.typ = "MISSING"
-	}
-	t.field = c.CurrentFieldName()
-	if depth < maxTreeDepth && c.GoToFirstChild() {
-		for {
-			t.kids = append(t.kids, g.copy(c, depth+1))
-			if !c.GoToNextSibling() {
-				break
-			}
-		}
-		c.GoToParent()
-	}
-	return t
+	return t, nil
 }
