@@ -2,11 +2,11 @@ package sast
 
 import (
 	"context"
-	"syscall"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
