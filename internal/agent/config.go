@@ -217,9 +217,9 @@ func compile(p *policy.Policy, home, extraProtected string) (*compiled, error) {
 	switch c.injection {
 	case "":
 		c.injection = "ask"
-	case "warn", "ask", "deny":
+	case "off", "warn", "ask", "deny":
 	default:
-		return nil, &ConfigError{Field: "agent.injection", Err: fmt.Errorf("unknown value %q (want warn, ask or deny)", a.Injection)}
+		return nil, &ConfigError{Field: "agent.injection", Err: fmt.Errorf("unknown value %q (want off, warn, ask or deny)", a.Injection)}
 	}
 	c.install = a.Packages.Install
 	switch c.install {

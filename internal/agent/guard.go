@@ -583,7 +583,7 @@ func (g *Guard) prompt(ctx context.Context, a Action) Decision {
 
 // postTool checks a tool's result for prompt injection.
 func (g *Guard) postTool(ctx context.Context, a Action) Decision {
-	if a.Result == "" {
+	if g.pol.injection == "off" || a.Result == "" {
 		return Decision{Verdict: Allow}
 	}
 	hits := DetectInjection(a.Result)
