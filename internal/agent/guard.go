@@ -313,7 +313,6 @@ func (g *Guard) holdsProtected(p, project string) bool {
 	return false
 }
 
-
 func relTo(p, dir string) (string, bool) {
 	if !within(p, dir) || p == dir {
 		return "", false
@@ -420,7 +419,6 @@ func (g *Guard) writeWhere(p, project string) Decision {
 	}
 	return g.hit(RuleWriteOutside, fmt.Sprintf("%s is outside the repository (%s); agents may only write inside it and temp directories", p, project))
 }
-
 
 // scanWrite scans the content the file would have after the action and
 // denies when a new finding reaches agent.write_fail_on.
