@@ -133,7 +133,7 @@ func New(opts Options) (*Engine, error) {
 			e.noKw = append(e.noKw, int32(i))
 			continue
 		}
-		for _, k := range c.Keywords {
+		for _, k := range contextVariants(c) {
 			lk := strings.ToLower(k)
 			id, ok := kwID[lk]
 			if !ok {
@@ -152,6 +152,21 @@ func New(opts Options) (*Engine, error) {
 		e.rules = append(e.rules, c.Rule())
 	}
 	return e, nil
+}
+
+// contextVariants adds, for a context detector, each keyword without its
+// separators: the keyword "scw_secret" must also find scwSecretKey.
+func contextVariants(c *compiled) []string {
+	if c.kind != kindContext {
+		return c.Keywords
+	}
+	out := slices.Clone(c.Keywords)
+	for _, k := range c.Keywords {
+		if v := strings.NewReplacer("_", "", "-", "").Replace(k); v != k && len(v) >= 4 && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (e *Engine) add(c *compiled) {
@@ -365,19 +380,22 @@ func tokenByte(b byte) bool {
 
 func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]Match, int) {
 	_, hi := lineBounds(content, start, end, 0, contextRange+512)
-	locs := c.re.FindAllSubmatchIndex(content[end:hi], -1)
-	for _, m := range locs {
-		vs, ve := m[2*c.group], m[2*c.group+1]
+	// Candidate values start right after a quote, '=', ':', space...
+	// within contextRange of the keyword; the pattern is tried anchored at
+	// each, so a name like HEROKU_API_KEY is never taken for a value.
+	for p := end + 1; p <= min(hi-1, end+contextRange); p++ {
+		if !valueOpeners[content[p-1]] || valueOpeners[content[p]] {
+			continue
+		}
+		loc := c.anchored.FindSubmatchIndex(content[p:min(hi, p+c.maxLen+1)])
+		if loc == nil {
+			continue
+		}
+		vs, ve := loc[2*c.group], loc[2*c.group+1]
 		if vs < 0 || ve <= vs {
 			continue
 		}
-		if vs > contextRange {
-			break
-		}
-		vs, ve = vs+end, ve+end
-		if !valueOpeners[content[vs-1]] {
-			continue
-		}
+		vs, ve = vs+p, ve+p
 		if ve < len(content) && tokenByte(content[ve]) && !(content[ve] == '.' && (ve+1 == len(content) || !isAlnum(content[ve+1]))) {
 			continue
 		}
