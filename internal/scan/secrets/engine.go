@@ -231,9 +231,14 @@ func Detectors() []Detector { return builtin }
 // Find returns the secrets in content, ordered by position. Overlapping
 // candidates are resolved to the most specific detector.
 func (e *Engine) Find(content []byte) []Match {
-	ms := e.find(content, nil)
+	var runs []int
+	var runsp *[]int
 	if e.decode {
-		ms = e.findDecoded(content, ms)
+		runsp = &runs
+	}
+	ms := e.findRuns(content, nil, runsp)
+	if e.decode {
+		ms = e.findDecoded(content, ms, runs)
 	}
 	if len(ms) == 0 {
 		return nil
@@ -247,8 +252,12 @@ func (e *Engine) Find(content []byte) []Match {
 type cand = Match
 
 func (e *Engine) find(content []byte, out []Match) []Match {
+	return e.findRuns(content, out, nil)
+}
+
+func (e *Engine) findRuns(content []byte, out []Match, runs *[]int) []Match {
 	last := make([]int, len(e.dets))
-	e.pf.scan(content, func(h hit) {
+	e.pf.scanRuns(content, func(h hit) {
 		start := h.end - len(e.kwLower[h.kw])
 		for _, di := range e.byKw[h.kw] {
 			if start < last[di] {
@@ -268,7 +277,7 @@ func (e *Engine) find(content []byte, out []Match) []Match {
 				out, last[di] = e.matchGeneric(content, start, h.end, out)
 			}
 		}
-	})
+	}, runs)
 	for _, di := range e.noKw {
 		c := e.dets[di]
 		out = c.collect(content, 0, c.re.FindAllSubmatchIndex(content, -1), false, out)
@@ -694,3 +703,5 @@ func Snippet(content []byte, ms []Match, i int) string {
 
 // Mask is the redacted form of a secret as every output shows it.
 func Mask(v string) string { return redact.Mask(v) }
+
+//go:generate go run ./corpus/gen -out testdata/corpus
