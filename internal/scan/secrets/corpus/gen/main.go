@@ -145,5 +145,3 @@ func readGitleaks(path, root string) ([]corpus.Hit, error) {
 	}
 	return hits, nil
 }
-
-
