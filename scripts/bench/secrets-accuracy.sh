@@ -12,9 +12,11 @@ cd "$(dirname "$0")/../.."
 GITLEAKS_VERSION=v8.30.1
 CACHE=${WARDEN_BENCH_CACHE:-$HOME/.cache/warden-bench}
 GITLEAKS="$CACHE/bin/gitleaks"
-if ! "$GITLEAKS" version 2>/dev/null | grep -q "${GITLEAKS_VERSION#v}"; then
+# `go install` builds print no version of their own: a stamp file records it.
+if [ ! -x "$GITLEAKS" ] || [ ! -f "$CACHE/bin/.gitleaks-$GITLEAKS_VERSION" ]; then
   echo "installing gitleaks $GITLEAKS_VERSION into $CACHE/bin" >&2
   GOBIN="$CACHE/bin" go install "github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION"
+  touch "$CACHE/bin/.gitleaks-$GITLEAKS_VERSION"
 fi
 
 work=$(mktemp -d)

@@ -203,19 +203,19 @@ func customDetector(i int, r policy.SecretRule, ids map[string]bool) (*Detector,
 	if sev == 0 {
 		sev = finding.SeverityHigh
 	}
-	title := r.Message
-	if title == "" {
-		title = "Custom secret " + r.ID
+	fix := r.Message
+	if fix == "" {
+		fix = "Rotate the credential and load it at run time from a secret manager or environment variable."
 	}
 	return &Detector{
 		ID:         r.ID,
-		Title:      title,
+		Title:      "Secret (" + r.ID + ")",
 		Family:     FamilyCustom,
 		Severity:   sev,
 		Keywords:   r.Keywords,
 		Regex:      r.Regex,
 		MinEntropy: r.Entropy,
-		Fix:        "Rotate the credential and load it at run time from a secret manager or environment variable.",
+		Fix:        fix,
 	}, nil
 }
 
@@ -224,6 +224,9 @@ func (e *Engine) Name() string { return EngineName }
 
 // Rules implements scan.Engine: one rule per detector, CWE-798.
 func (e *Engine) Rules() []finding.Rule { return slices.Clone(e.rules) }
+
+// Keywords lists the prefilter's keywords (lower-cased, deduplicated).
+func (e *Engine) Keywords() []string { return slices.Clone(e.kwLower) }
 
 // Detectors lists the built-in detectors (shared data: do not modify).
 func Detectors() []Detector { return builtin }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/wardenhq/warden/internal/scan/secrets"
 	"github.com/wardenhq/warden/internal/scan/secrets/corpus"
 )
 
@@ -25,7 +26,19 @@ func main() {
 	wardenReport := flag.String("warden", "", "warden JSON report `FILE` (warden scan --format json)")
 	gitleaksReport := flag.String("gitleaks", "", "gitleaks JSON report `FILE` (gitleaks dir --report-format json)")
 	root := flag.String("root", "", "the corpus `DIR` the reports were made on (to relativize gitleaks paths)")
+	keywords := flag.Bool("keywords", false, "print the secrets engine's prefilter keywords, one a line, and exit")
 	flag.Parse()
+	if *keywords {
+		e, err := secrets.New(secrets.Options{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		for _, k := range e.Keywords() {
+			fmt.Println(k)
+		}
+		return
+	}
 	if err := run(*out, *score, *wardenReport, *gitleaksReport, *root); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
