@@ -83,7 +83,7 @@ func BuiltinRules() []BuiltinRule {
 // Defaults used where the policy leaves a list or value empty.
 var (
 	DefaultReadDeny = []string{
-		"~/.ssh/**", "~/.aws/credentials", "~/.aws/config", "~/.aws/sso/cache/**", "~/.config/gcloud/**",
+		"~/.ssh/**", "~/.aws/**", "~/.config/gcloud/**",
 		"~/.azure/**", "~/.kube/config", "**/kubeconfig", "**/*.kubeconfig", "~/.netrc", "~/.git-credentials",
 		"~/.docker/config.json", "~/.npmrc", "~/.pypirc", "~/.gnupg/**", "~/.password-store/**",
 		"~/.config/gh/hosts.yml", "~/.terraform.d/credentials.tfrc.json", "~/.vault-token",
@@ -94,7 +94,7 @@ var (
 		"**/service-account*.json",
 	}
 	DefaultReadAllow = []string{
-		"~/.ssh/*.pub", "~/.ssh/known_hosts", "~/.ssh/config",
+		"~/.ssh/*.pub", "~/.ssh/known_hosts", "~/.ssh/known_hosts.old", "~/.ssh/config", "~/.aws/config",
 		"**/.env.example", "**/.env.sample", "**/.env.template", "**/.env.dist", "**/.env.defaults",
 		"**/.env.test.example",
 	}
@@ -246,10 +246,13 @@ func compile(p *policy.Policy, home, project, extraProtected string) (*compiled,
 		}
 		return out, nil
 	}
-	if c.readDeny, err = globs("agent.files.read_deny", or(a.Files.ReadDeny, DefaultReadDeny)); err != nil {
+	// The built-in credential locations are a floor: a policy adds to them
+	// and carves exceptions out with read_allow (or turns the rule off with
+	// agent.builtin), but an edited list does not silently drop them.
+	if c.readDeny, err = globs("agent.files.read_deny", append(slices.Clone(a.Files.ReadDeny), DefaultReadDeny...)); err != nil {
 		return nil, err
 	}
-	if c.readAllow, err = globs("agent.files.read_allow", or(a.Files.ReadAllow, DefaultReadAllow)); err != nil {
+	if c.readAllow, err = globs("agent.files.read_allow", append(slices.Clone(a.Files.ReadAllow), DefaultReadAllow...)); err != nil {
 		return nil, err
 	}
 	if c.writeAllow, err = globs("agent.files.write_allow", or(a.Files.WriteAllow, []string{"**"})); err != nil {
@@ -366,6 +369,10 @@ func matchAny(globs []string, abs string) bool {
 // matches example.com's subdomains; "example.com" matches itself.
 func (c *compiled) hostAllowed(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if isLocal(host) {
+		// The machine itself: talking to a local dev server leaks nothing.
+		return true
+	}
 	for _, d := range c.allowDomains {
 		if d == "*" || d == host {
 			return true

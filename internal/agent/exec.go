@@ -127,6 +127,9 @@ func (e *execCheck) command(i int) Decision {
 	add(e.secretVars(c, name))
 	add(e.customRules(c, name))
 
+	if strings.HasPrefix(name, "mkfs") || strings.HasPrefix(name, "mkswap") || strings.HasPrefix(name, "mkfs.") {
+		add(e.hit(RuleDiskTools, "%s creates a filesystem, destroying what the device held", name))
+	}
 	switch name {
 	case "rm", "rmdir", "unlink", "shred", "srm", "trash", "trash-put":
 		add(e.deleteTargets(c, name, operands(args, "")))
@@ -149,9 +152,20 @@ func (e *execCheck) command(i int) Decision {
 			if len(roots) == 0 {
 				roots = []string{"."}
 			}
-			add(e.deleteTargets(c, "find -delete", roots))
+			if findFilters(args) {
+				// Selected files under each root: harmful only when the root
+				// is outside the repository.
+				for _, r := range roots {
+					p := e.abs(r)
+					if strings.Contains(p, shell.Unknown) || !within(p, e.project) && !e.g.tempDir(p) {
+						add(e.deleteTargets(c, "find -delete", []string{r}))
+					}
+				}
+			} else {
+				add(e.deleteTargets(c, "find -delete", roots))
+			}
 		}
-	case "mkfs", "mke2fs", "mkswap", "fdisk", "sfdisk", "cfdisk", "parted", "gdisk", "sgdisk", "wipefs", "blkdiscard", "mkdosfs", "mkntfs", "format", "diskpart", "zpool", "lvremove", "vgremove", "pvremove", "cryptsetup", "hdparm":
+	case "mke2fs", "mkswap", "fdisk", "sfdisk", "cfdisk", "parted", "gdisk", "sgdisk", "wipefs", "blkdiscard", "mkdosfs", "mkntfs", "format", "diskpart", "zpool", "lvremove", "vgremove", "pvremove", "cryptsetup", "hdparm":
 		add(e.hit(RuleDiskTools, "%s changes disks or filesystems; agents may not run it", name))
 	case "dd":
 		for _, x := range args {
@@ -277,7 +291,15 @@ func (e *execCheck) command(i int) Decision {
 	}
 	// Credentials named as arguments or read through redirections.
 	if !metaOnly[name] || name == "git" && len(args) > 0 && args[0] == "add" {
-		for _, x := range pathArgs(name, args) {
+		srcs := pathArgs(name, args)
+		switch name {
+		case "cp", "mv", "install", "ln", "rsync", "scp":
+			// The last operand is the destination, not something read.
+			if len(srcs) > 1 {
+				srcs = srcs[:len(srcs)-1]
+			}
+		}
+		for _, x := range srcs {
 			p := e.abs(x)
 			if e.g.secretPath(p) {
 				add(e.secretRead(p, name))
@@ -314,6 +336,13 @@ func (e *execCheck) command(i int) Decision {
 			}
 		}
 	}
+	if interpreterNames[name] {
+		for _, q := range quotedStrings(strings.Join(args, " ")) {
+			if p := e.abs(q); e.g.secretPath(p) {
+				add(e.secretRead(p, name))
+			}
+		}
+	}
 	if shellNames[name] && len(args) > 0 {
 		// Inline code that names a protected file (python -c "open('.claude/settings.json','w')").
 		code := strings.Join(args, " ")
@@ -327,6 +356,28 @@ func (e *execCheck) command(i int) Decision {
 	return d
 }
 
+var interpreterNames = map[string]bool{"python": true, "python3": true, "python2": true, "perl": true, "ruby": true, "node": true, "php": true, "deno": true, "bun": true, "lua": true}
+
+// quotedStrings returns the '...' and "..." literals in inline code.
+func quotedStrings(code string) []string {
+	var out []string
+	for i := 0; i < len(code); i++ {
+		q := code[i]
+		if q != '\'' && q != '"' {
+			continue
+		}
+		j := strings.IndexByte(code[i+1:], q)
+		if j < 0 {
+			break
+		}
+		if s := code[i+1 : i+1+j]; s != "" && !strings.ContainsAny(s, " \n") {
+			out = append(out, s)
+		}
+		i += j + 1
+	}
+	return out
+}
+
 func shellInterpretersOnlyRead(code string) bool {
 	for _, w := range []string{"'w'", "\"w\"", "'a'", "\"a\"", "write", "unlink", "remove", "rmtree", "rename", "replace", ">", "sed -i", "truncate", "dump(", "rm "} {
 		if strings.Contains(code, w) {
@@ -334,6 +385,16 @@ func shellInterpretersOnlyRead(code string) bool {
 		}
 	}
 	return true
+}
+
+func findFilters(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-type", "-mtime", "-mmin", "-newer", "-size", "-empty", "-user", "-perm", "-wholename":
+			return true
+		}
+	}
+	return false
 }
 
 func harmlessDev(p string) bool {
@@ -413,7 +474,7 @@ func (e *execCheck) deleteTargets(c shell.Command, what string, targets []string
 		case within(e.project, p):
 			// The repository itself or one of its parents.
 			d = Merge(d, e.hit(RuleDestructiveDelete, "%s %s would delete the whole repository", what, p))
-		case e.g.protectedPath(p, e.project):
+		case e.g.protectedPath(p, e.project) || e.g.holdsProtected(p, e.project):
 			d = Merge(d, e.hit(RuleWardenTamper, "%s %s would remove warden's configuration", what, p))
 		case isGitHookPath(p) || strings.HasSuffix(p, "/.git"):
 			if strings.HasSuffix(p, "/.git") {
@@ -607,7 +668,9 @@ func (e *execCheck) upload(host, what string, sends bool) Decision {
 	return e.hit(RuleNetworkUpload, "%s, which is not on agent.network.allow_domains; data may only be sent to allowed hosts", what)
 }
 
-func isLocal(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+func isLocal(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1" || h == "0.0.0.0" || strings.HasSuffix(h, ".localhost")
+}
 
 func hostOf(raw string) string {
 	raw = strings.TrimSpace(raw)
@@ -952,9 +1015,15 @@ func (e *execCheck) git(c shell.Command, args []string) Decision {
 			d = Merge(d, e.tainted("git push"))
 		}
 	}
-	if g.name == "commit" || g.name == "push" || g.name == "merge" {
-		for _, kv := range c.Via {
-			_ = kv
+	if g.name == "commit" || g.name == "push" || g.name == "merge" || g.name == "rebase" {
+		for _, kv := range c.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			if (k == "HUSKY" && v == "0") || k == "HUSKY_SKIP_HOOKS" || (k == "SKIP" && v != "") || k == "PRE_COMMIT_ALLOW_NO_CONFIG" || k == "LEFTHOOK" && v == "0" {
+				d = Merge(d, e.hit(RuleGitNoVerify, "%s turns the repository's git hooks off for this %s; fix what the hook reports instead", k, g.name))
+			}
+			if strings.HasPrefix(k, "GIT_CONFIG_") && strings.Contains(strings.ToLower(v), "hookspath") {
+				d = Merge(d, e.hit(RuleGitHooksTamper, "%s redirects git hooks", k))
+			}
 		}
 	}
 	return d

@@ -93,7 +93,7 @@ func (g *Guard) Decide(ctx context.Context, req *Request) Decision {
 	for _, a := range req.Actions {
 		ad := g.decide(ctx, a)
 		d = Merge(d, ad)
-		g.record(ctx, a, ad)
+		g.record(ctx, req.RawEvent, a, ad)
 	}
 	sort.Strings(d.Rules)
 	return d
@@ -298,6 +298,27 @@ func (g *Guard) protectedPath(p, project string) bool {
 	return false
 }
 
+// holdsProtected reports whether directory p contains a protected file
+// (deleting or moving it would remove that file).
+func (g *Guard) holdsProtected(p, project string) bool {
+	for _, pf := range protectedFiles {
+		var full string
+		switch {
+		case strings.HasPrefix(pf, "~/"):
+			full = path.Join(g.cfg.Home, pf[2:])
+		case strings.HasPrefix(pf, "/"):
+			full = pf
+		default:
+			full = path.Join(project, pf)
+		}
+		full = strings.TrimSuffix(full, "/**")
+		if within(full, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *Guard) protectedRel(rel string) bool {
 	for _, pf := range protectedFiles {
 		if strings.HasPrefix(pf, "~") || strings.HasPrefix(pf, "/") {
@@ -352,18 +373,22 @@ func (g *Guard) mcp(a Action, st SessionState) Decision {
 			return g.hit(RuleMCP, fmt.Sprintf("MCP tool %s/%s is on agent.mcp.deny_tools", a.MCPServer, a.MCPTool))
 		}
 	}
-	if len(g.pol.mcpAllow) > 0 {
-		for _, s := range g.pol.mcpAllow {
-			if ok, _ := path.Match(s, a.MCPServer); ok {
-				return Decision{Verdict: Allow}
+	for _, s := range g.pol.mcpAllow {
+		if ok, _ := path.Match(s, a.MCPServer); ok {
+			if st.Tainted {
+				return g.hit(RuleTaintedSession, fmt.Sprintf("this session read content with prompt injection (%s); MCP tool %s/%s could leak data, so a human must approve it", st.TaintReason, a.MCPServer, a.MCPTool))
 			}
-		}
-		if g.pol.mcpDefault == Allow {
 			return Decision{Verdict: Allow}
 		}
-		return Decision{Verdict: g.pol.mcpDefault, Rules: []string{RuleMCP}, Reasons: []string{fmt.Sprintf("MCP server %q is not on agent.mcp.allow_servers", a.MCPServer)}}
 	}
-	return Decision{Verdict: Allow}
+	v := g.pol.mcpDefault
+	if r, ok := g.pol.builtin[RuleMCP]; ok && r != Deny {
+		v = r
+	}
+	if v == Allow {
+		return Decision{Verdict: Allow}
+	}
+	return Decision{Verdict: v, Rules: []string{RuleMCP}, Reasons: []string{fmt.Sprintf("MCP server %q is not on agent.mcp.allow_servers (agent.mcp.default is %s)", a.MCPServer, v)}}
 }
 
 // write judges a write or an edit: where, and what the resulting content
@@ -650,13 +675,21 @@ func (g *Guard) stop(ctx context.Context, a Action) Decision {
 	return d
 }
 
-func (g *Guard) record(ctx context.Context, a Action, d Decision) {
+func (g *Guard) record(ctx context.Context, hookEvent string, a Action, d Decision) {
 	if g.cfg.Recorder == nil {
 		return
 	}
 	ev := AuditEvent{
 		Time: g.cfg.Now().UTC(), Agent: a.Agent, Session: a.Session, Event: a.Event, Kind: a.Kind,
 		Tool: a.Tool, Target: a.Target(), Verdict: d.Verdict, Rules: d.Rules, PolicySHA: g.cfg.PolicySHA,
+		HookEvent: hookEvent,
+	}
+	switch {
+	case a.URL != "":
+		ev.Host = hostOf(a.URL)
+		ev.Target = ev.Host
+	case a.MCPServer != "":
+		ev.Host = a.MCPServer
 	}
 	if d.Verdict != Allow {
 		ev.Reason = truncate(d.Reason(), 2000)
@@ -667,7 +700,8 @@ func (g *Guard) record(ctx context.Context, a Action, d Decision) {
 		ev.Programs = programs(a.Command, g.cfg.Getenv)
 	}
 	for _, f := range d.Findings {
-		ev.Findings = append(ev.Findings, fmt.Sprintf("%s %s:%d", f.RuleID, f.Path, f.StartLine))
+		f.Snippet = ""
+		ev.Findings = append(ev.Findings, f)
 	}
 	if err := g.cfg.Recorder.Record(ctx, ev); err != nil {
 		g.cfg.Log.Warn("cannot record audit event", "err", err)

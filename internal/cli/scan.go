@@ -22,6 +22,7 @@ import (
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/report"
 	"github.com/wardenhq/warden/internal/scan"
+	"github.com/wardenhq/warden/internal/scan/config"
 	"github.com/wardenhq/warden/internal/scan/custom"
 	"github.com/wardenhq/warden/internal/scan/secrets"
 )
@@ -58,7 +59,9 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
-		case "sast", "deps", "config":
+		case "config":
+			out = append(out, config.New())
+		case "sast", "deps":
 			// Not in this build yet: their packages add a case here.
 		}
 	}
@@ -84,6 +87,7 @@ type scanFlags struct {
 	jobs          int
 	noProgress    bool
 	noColor       bool
+	history       bool
 }
 
 func newScanCmd(e *Env) *cobra.Command {
@@ -124,6 +128,9 @@ Exit codes: 0 pass, 1 blocking findings, 2 usage or policy error,
   # in a pre-commit hook: what is about to be committed
   warden scan --staged
 
+  # every secret ever committed, on any branch, with commit and author
+  warden scan --history --engines secrets
+
   # content from another program, named so the right rules apply
   git show HEAD:app.py | warden scan - --stdin-filename app.py
 
@@ -143,6 +150,7 @@ Exit codes: 0 pass, 1 blocking findings, 2 usage or policy error,
 	f.StringVarP(&fl.output, "output", "o", "", "write the report to `FILE` (atomically) instead of standard output")
 	f.StringVar(&fl.diff, "diff", "", "report only findings on lines added or changed since `REV`")
 	f.BoolVar(&fl.staged, "staged", false, "scan the content staged in the git index (pre-commit)")
+	f.BoolVar(&fl.history, "history", false, "scan every commit's added lines for secrets (git log --all), reporting commit, author and date")
 	f.StringVar(&fl.stdinFilename, "stdin-filename", "", "the `NAME` of the content read from standard input with '-'")
 	f.StringVar(&fl.policyFile, "policy", "", "policy `FILE` to use instead of warden.yaml or .warden/policy.yaml")
 	f.StringVar(&fl.baselineFile, "baseline", "", "baseline `FILE` (default PATH/"+baseline.DefaultPath+" when present)")
@@ -199,9 +207,14 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 		failOn = sev
 	}
 
-	run, err := selectSource(ctx, e, root, single, target, fl, int64(eff.Gates.MaxFileSize))
-	if err != nil {
-		return err
+	if fl.history && single != "" {
+		return Usagef("--history scans a repository: give a directory, not the file %s", target)
+	}
+	run := &scanRun{root: root, mode: "history"}
+	if !fl.history {
+		if run, err = selectSource(ctx, e, root, single, target, fl, int64(eff.Gates.MaxFileSize)); err != nil {
+			return err
+		}
 	}
 	ignore, err := readWardenignore(run.root)
 	if err != nil {
@@ -215,17 +228,22 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 	}
 
 	prog := &scan.Progress{}
-	stopProgress := startProgress(e, fl.noProgress, prog)
-	res, err := scan.Run(ctx, run.source, scan.Options{
-		Engines:     engines,
-		MaxFileSize: int64(eff.Gates.MaxFileSize),
-		Exclude:     withoutWardenFiles(eff.Gates.Exclude),
-		Ignore:      ignore,
-		Workers:     fl.jobs,
-		Lines:       run.lines,
-		Logger:      slog.New(slog.DiscardHandler),
-		Progress:    prog,
-	})
+	stopProgress := startProgress(e, fl.noProgress || fl.history, prog)
+	var res *scan.Result
+	if fl.history {
+		res, err = scanHistory(ctx, run.root, engines, withoutWardenFiles(eff.Gates.Exclude), ignore)
+	} else {
+		res, err = scan.Run(ctx, run.source, scan.Options{
+			Engines:     engines,
+			MaxFileSize: int64(eff.Gates.MaxFileSize),
+			Exclude:     withoutWardenFiles(eff.Gates.Exclude),
+			Ignore:      ignore,
+			Workers:     fl.jobs,
+			Lines:       run.lines,
+			Logger:      slog.New(slog.DiscardHandler),
+			Progress:    prog,
+		})
+	}
 	stopProgress()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -262,11 +280,14 @@ func checkModeFlags(target string, fl *scanFlags) error {
 	if fl.staged {
 		modes++
 	}
+	if fl.history {
+		modes++
+	}
 	if target == "-" {
 		modes++
 	}
 	if modes > 1 {
-		return Usagef("--diff, --staged and '-' (standard input) exclude each other")
+		return Usagef("--diff, --staged, --history and '-' (standard input) exclude each other")
 	}
 	if fl.stdinFilename != "" && target != "-" {
 		return Usagef("--stdin-filename needs '-' as the path to read standard input")

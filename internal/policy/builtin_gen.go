@@ -179,7 +179,7 @@ func builtinPolicy() *Policy {
 			Builtin:        map[string]Decision{},
 			Unparseable:    Decision("deny"),
 			WriteFailOn:    finding.Severity(4),
-			Injection:      "warn",
+			Injection:      "ask",
 			ScanOnStop:     true,
 			SessionContext: true,
 		},

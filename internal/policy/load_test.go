@@ -455,3 +455,32 @@ func TestAnnotatedYAMLRoundTrips(t *testing.T) {
 		t.Errorf("shown policy differs (-effective +parsed):\n%s", diff)
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	e, err := load(t, "", `version: 1
+project: {classification: restricted}
+exceptions:
+  - {rule: r1, reason: a, owner: alice, expires: 2020-01-31}
+  - {rule: r2, reason: b, owner: bob, expires: 2030-01-31}
+  - {rule: r3, reason: c}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range e.Warnings(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"warden.yaml: exceptions[0]: exception for r1 expired on 2020-01-31 and no longer suppresses anything; renew or remove it",
+		"warden.yaml: exceptions[2]: exception for r3 never expires; add expires: YYYY-MM-DD so it is reviewed",
+		"warden.yaml: exceptions[2]: exception for r3 has no owner",
+		"builtin: models.allow.restricted: no model may see restricted code: agents backed by a model will be refused through the gateway",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if w := Builtin().Warnings(time.Now()); len(w) != 0 {
+		t.Errorf("the built-in policy has warnings: %v", w)
+	}
+}

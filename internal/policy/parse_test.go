@@ -213,3 +213,40 @@ func TestParseAliasExpansionLimit(t *testing.T) {
 		t.Errorf("error = %v, want the expansion limit", err)
 	}
 }
+
+// TestErrorsNeverEchoSecrets: a credential pasted into the wrong place of a
+// policy does not reappear in the errors (which end up in CI logs).
+func TestErrorsNeverEchoSecrets(t *testing.T) {
+	const secret = "ghp_R8x2Kq9Zt4Lm7Vb3Nc6Wd1Yf5Hj0Pa2Se9Ug"
+	docs := []string{
+		"version: 1\nproject:\n  name: [" + secret + "]\n",
+		"version: 1\n" + secret + ": 1\n",
+		"version: 1\ngates:\n  " + secret + ": x\n",
+		"version: 1\nmodels:\n  secrets: " + secret + "\n",
+		"version: 1\ngates:\n  fail_on: " + secret + "\n",
+		"version: 1\ngates:\n  max_db_age: " + secret + "\n",
+		"version: 1\nproject:\n  classification: " + secret + "\n",
+		"version: 1\nagent:\n  network:\n    default: " + secret + "\n",
+		"version: 1\nagent:\n  builtin:\n    " + secret + ": allow\n    " + secret + ": deny\n",
+		"version: 1\nmodels:\n  allow:\n    " + secret + ": []\n",
+		"version: 1\ndependencies:\n  registry_url:\n    npm: https://user:" + secret + "@npm.example.com\n",
+		"version: 1\ndependencies:\n  db_url: 'htp://" + secret + "'\n",
+		"version: 1\nagent:\n  commands:\n    rules:\n      - {id: a, command: x, args: '(" + secret + "', decision: deny}\n",
+		"version: 1\nexceptions:\n  - {fingerprint: " + secret + ", reason: x}\n",
+		"version: 1\ngates:\n  engines: [" + secret + "]\n",
+		"version: 1\ngates:\n  exclude: ['[" + secret + "']\n",
+		"version: 1\nlocks: [" + secret + "]\n",
+		"version: 1\nagent:\n  scan_on_stop: " + secret + "\n",
+		"version: 1\naudit:\n  checkpoint_every: " + secret + "\n",
+	}
+	for i, doc := range docs {
+		_, err := Parse("warden.yaml", []byte(doc))
+		if err == nil {
+			t.Errorf("doc %d: no error", i)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), secret[:20]) {
+			t.Errorf("doc %d: the error reveals the planted secret: %s", i, strings.ReplaceAll(err.Error(), secret, "<SECRET>"))
+		}
+	}
+}
