@@ -216,6 +216,9 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 			return err
 		}
 	}
+	if c, ok := run.source.(io.Closer); ok {
+		defer c.Close()
+	}
 	ignore, err := readWardenignore(run.root)
 	if err != nil {
 		return err
@@ -438,12 +441,9 @@ func selectSource(ctx context.Context, e *Env, root, single, target string, fl *
 		return run, nil
 	}
 
-	fsys, err := rootFS(root)
-	if err != nil {
-		return nil, err
-	}
 	if single != "" {
-		return &scanRun{root: root, mode: "tree", source: &scan.FSSource{FS: fsys, List: []string{single}}}, nil
+		src, err := openDisk(root, []string{single})
+		return &scanRun{root: root, mode: "tree", source: src}, err
 	}
 	repo, gitErr := gitx.Open(ctx, root)
 	if fl.diff != "" {
@@ -454,28 +454,31 @@ func selectSource(ctx context.Context, e *Env, root, single, target string, fl *
 		if err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("--diff %s: %w", fl.diff, err)}
 		}
-		return &scanRun{root: root, mode: "diff", source: &scan.FSSource{FS: fsys, List: changes.Paths()}, lines: changes.Lines}, nil
+		src, err := openDisk(root, changes.Paths())
+		return &scanRun{root: root, mode: "diff", source: src, lines: changes.Lines}, err
 	}
+	var list []string // nil: walk the tree
 	if gitErr == nil {
 		files, err := repo.Files(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("listing files: %w", err)
 		}
-		if files == nil {
-			files = []string{}
+		list = files
+		if list == nil {
+			list = []string{}
 		}
-		return &scanRun{root: root, mode: "tree", source: &scan.FSSource{FS: fsys, List: files}}, nil
 	}
-	return &scanRun{root: root, mode: "tree", source: &scan.FSSource{FS: fsys}}, nil
+	src, err := openDisk(root, list)
+	return &scanRun{root: root, mode: "tree", source: src}, err
 }
 
-// rootFS opens dir so that no path, symlinks included, leads outside it.
-func rootFS(dir string) (fs.FS, error) {
-	r, err := os.OpenRoot(dir)
+// openDisk opens the scan root; no path, symlinks included, leads outside it.
+func openDisk(dir string, list []string) (*scan.DiskSource, error) {
+	src, err := scan.OpenDisk(dir, list)
 	if err != nil {
 		return nil, Usagef("cannot open %s: %v", dir, err)
 	}
-	return r.FS(), nil
+	return src, nil
 }
 
 func readWardenignore(root string) (*scan.Ignore, error) {

@@ -41,10 +41,15 @@ func benchRoot(b *testing.B) (*os.Root, string) {
 //
 //	go test ./internal/scan -run '^$' -bench . -benchtime 3x
 func BenchmarkRun(b *testing.B) {
-	r, _ := benchRoot(b)
+	_, dir := benchRoot(b)
+	src, err := scan.OpenDisk(dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
 	var bytes int64
 	for b.Loop() {
-		res, err := scan.Run(context.Background(), &scan.FSSource{FS: r.FS()}, scan.Options{Engines: []scan.Engine{noop{}}})
+		res, err := scan.Run(context.Background(), src, scan.Options{Engines: []scan.Engine{noop{}}})
 		if err != nil {
 			b.Fatal(err)
 		}
