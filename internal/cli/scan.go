@@ -24,6 +24,7 @@ import (
 	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/scan/config"
 	"github.com/wardenhq/warden/internal/scan/custom"
+	"github.com/wardenhq/warden/internal/scan/sast"
 	"github.com/wardenhq/warden/internal/scan/secrets"
 )
 
@@ -59,12 +60,12 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
+		case "sast":
+			out = append(out, sast.New())
 		case "deps":
 			out = append(out, newDepsEngine(p))
 		case "config":
 			out = append(out, config.New())
-		case "sast":
-			// Not in this build yet: their packages add a case here.
 		}
 	}
 	for _, name := range enabled {
