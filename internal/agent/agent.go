@@ -223,16 +223,19 @@ type AuditEvent struct {
 	Agent     string    `json:"agent"`
 	Session   string    `json:"session,omitempty"`
 	Event     Event     `json:"event"`
+	HookEvent string    `json:"hook_event,omitempty"` // the vendor's name: PreToolUse, BeforeTool...
 	Kind      Kind      `json:"kind,omitempty"`
 	Tool      string    `json:"tool,omitempty"`
 	Target    string    `json:"target,omitempty"`
+	Host      string    `json:"host,omitempty"` // fetches: the URL's host; MCP: the server
 	Programs  []string  `json:"programs,omitempty"`
 	CommandID string    `json:"command_sha256,omitempty"`
 	Verdict   Verdict   `json:"verdict"`
 	Rules     []string  `json:"rules,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
-	Findings  []string  `json:"findings,omitempty"` // "rule_id path:line"
-	PolicySHA string    `json:"policy_sha256,omitempty"`
+	// Findings carry rule, path, line and fingerprint; snippets are dropped.
+	Findings  []finding.Finding `json:"findings,omitempty"`
+	PolicySHA string            `json:"policy_sha256,omitempty"`
 }
 
 // Recorder receives every decision (the audit log).

@@ -83,7 +83,7 @@ func BuiltinRules() []BuiltinRule {
 // Defaults used where the policy leaves a list or value empty.
 var (
 	DefaultReadDeny = []string{
-		"~/.ssh/**", "~/.aws/credentials", "~/.aws/config", "~/.aws/sso/cache/**", "~/.config/gcloud/**",
+		"~/.ssh/**", "~/.aws/**", "~/.config/gcloud/**",
 		"~/.azure/**", "~/.kube/config", "**/kubeconfig", "**/*.kubeconfig", "~/.netrc", "~/.git-credentials",
 		"~/.docker/config.json", "~/.npmrc", "~/.pypirc", "~/.gnupg/**", "~/.password-store/**",
 		"~/.config/gh/hosts.yml", "~/.terraform.d/credentials.tfrc.json", "~/.vault-token",
@@ -94,7 +94,7 @@ var (
 		"**/service-account*.json",
 	}
 	DefaultReadAllow = []string{
-		"~/.ssh/*.pub", "~/.ssh/known_hosts", "~/.ssh/config",
+		"~/.ssh/*.pub", "~/.ssh/known_hosts", "~/.ssh/known_hosts.old", "~/.ssh/config", "~/.aws/config",
 		"**/.env.example", "**/.env.sample", "**/.env.template", "**/.env.dist", "**/.env.defaults",
 		"**/.env.test.example",
 	}
@@ -126,11 +126,11 @@ var (
 type compiled struct {
 	pol          *policy.Policy
 	builtin      map[string]Verdict
-	readDeny     []string
-	readAllow    []string
-	writeAllow   []string
-	writeDeny    []string
-	protected    []string
+	readDeny     globSet
+	readAllow    globSet
+	writeAllow   globSet
+	writeDeny    globSet
+	protected    globSet
 	allowDomains []string
 	netDefault   Verdict
 	branches     []string
@@ -179,7 +179,7 @@ func verdictOf(d policy.Decision, def Verdict) (Verdict, error) {
 	return "", fmt.Errorf("unknown decision %q (want allow, ask or deny)", d)
 }
 
-func compile(p *policy.Policy, home, project, extraProtected string) (*compiled, error) {
+func compile(p *policy.Policy, home, extraProtected string) (*compiled, error) {
 	if p == nil {
 		p = &policy.Policy{}
 	}
@@ -217,9 +217,9 @@ func compile(p *policy.Policy, home, project, extraProtected string) (*compiled,
 	switch c.injection {
 	case "":
 		c.injection = "ask"
-	case "warn", "ask", "off":
+	case "off", "warn", "ask", "deny":
 	default:
-		return nil, &ConfigError{Field: "agent.injection", Err: fmt.Errorf("unknown value %q (want warn, ask or off)", a.Injection)}
+		return nil, &ConfigError{Field: "agent.injection", Err: fmt.Errorf("unknown value %q (want off, warn, ask or deny)", a.Injection)}
 	}
 	c.install = a.Packages.Install
 	switch c.install {
@@ -235,21 +235,29 @@ func compile(p *policy.Policy, home, project, extraProtected string) (*compiled,
 		}
 		return list
 	}
-	globs := func(field string, list []string) ([]string, error) {
-		out := make([]string, 0, len(list))
+	// Write globs are relative to the repository ("**" is all of it); read
+	// globs starting with "**" match anywhere on the machine.
+	globs := func(field string, list []string) (globSet, error) {
+		out := make(globSet, 0, len(list))
 		for _, g := range list {
-			norm := normGlob(g, home, project)
-			if !doublestar.ValidatePattern(norm) {
+			gl := normGlob(g, home)
+			if strings.HasPrefix(field, "agent.files.write_") && strings.HasPrefix(g, "**") {
+				gl.rel = true
+			}
+			if !doublestar.ValidatePattern(gl.pat) {
 				return nil, &ConfigError{Field: field, Err: fmt.Errorf("invalid glob %q", g)}
 			}
-			out = append(out, norm)
+			out = append(out, gl)
 		}
 		return out, nil
 	}
-	if c.readDeny, err = globs("agent.files.read_deny", or(a.Files.ReadDeny, DefaultReadDeny)); err != nil {
+	// The built-in credential locations are a floor: a policy adds to them
+	// and carves exceptions out with read_allow (or turns the rule off with
+	// agent.builtin), but an edited list does not silently drop them.
+	if c.readDeny, err = globs("agent.files.read_deny", append(slices.Clone(a.Files.ReadDeny), DefaultReadDeny...)); err != nil {
 		return nil, err
 	}
-	if c.readAllow, err = globs("agent.files.read_allow", or(a.Files.ReadAllow, DefaultReadAllow)); err != nil {
+	if c.readAllow, err = globs("agent.files.read_allow", append(slices.Clone(a.Files.ReadAllow), DefaultReadAllow...)); err != nil {
 		return nil, err
 	}
 	if c.writeAllow, err = globs("agent.files.write_allow", or(a.Files.WriteAllow, []string{"**"})); err != nil {
@@ -320,23 +328,45 @@ func compile(p *policy.Policy, home, project, extraProtected string) (*compiled,
 	return c, nil
 }
 
-// normGlob turns a policy glob into one matched against slash paths
-// without the leading slash: "~/x" -> "home/u/x", "/etc/x" -> "etc/x",
-// "**/x" stays, a relative "src/**" is anchored at the project.
-func normGlob(g, home, project string) string {
+// glob is a policy glob prepared for matching. Absolute and ~ globs match
+// the absolute path; "**/..." globs match any path; other (relative) globs
+// match the path relative to the project root, inside it only.
+type glob struct {
+	pat string // without a leading slash
+	rel bool
+}
+
+type globSet []glob
+
+func normGlob(g, home string) glob {
 	switch {
 	case strings.HasPrefix(g, "~/"):
-		g = path.Join(home, g[2:])
+		return glob{pat: strings.TrimPrefix(path.Join(home, g[2:]), "/")}
 	case strings.HasPrefix(g, "/"):
+		return glob{pat: strings.TrimPrefix(g, "/")}
 	case strings.HasPrefix(g, "**"):
-		return g
-	default:
-		g = path.Join(project, g)
-		if strings.HasSuffix(g, "/**") || g == "**" {
-			break
+		return glob{pat: g}
+	}
+	return glob{pat: strings.TrimPrefix(path.Clean(g), "./"), rel: true}
+}
+
+// match reports whether abs (an absolute slash path) matches a glob of the
+// set; project anchors the relative ones.
+func (gs globSet) match(abs, project string) bool {
+	name := strings.TrimPrefix(abs, "/")
+	rel, inside := relTo(abs, project)
+	for _, g := range gs {
+		if g.rel {
+			if inside && doublestar.MatchUnvalidated(g.pat, rel) {
+				return true
+			}
+			continue
+		}
+		if doublestar.MatchUnvalidated(g.pat, name) {
+			return true
 		}
 	}
-	return strings.TrimPrefix(g, "/")
+	return false
 }
 
 // verdict is the configured verdict of a built-in rule.
@@ -352,20 +382,14 @@ func (c *compiled) verdict(rule string) Verdict {
 	return Deny
 }
 
-func matchAny(globs []string, abs string) bool {
-	name := strings.TrimPrefix(abs, "/")
-	for _, g := range globs {
-		if doublestar.MatchUnvalidated(g, name) {
-			return true
-		}
-	}
-	return false
-}
-
 // hostAllowed reports whether host is on the allowlist. "*.example.com"
 // matches example.com's subdomains; "example.com" matches itself.
 func (c *compiled) hostAllowed(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if isLocal(host) {
+		// The machine itself: talking to a local dev server leaks nothing.
+		return true
+	}
 	for _, d := range c.allowDomains {
 		if d == "*" || d == host {
 			return true

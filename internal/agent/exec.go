@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -106,11 +105,25 @@ var (
 		"ssh": true, "git": true, "find": true, "docker": true, "kubectl": true, "helm": true, "aws": true, "gcloud": true,
 		"dotenv": true, "env": true, "direnv": true,
 	}
-	secretVarRE = regexp.MustCompile(`(?i)(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_KEY|SESSION_KEY|_PAT$|^PAT$|DATABASE_URL|DB_PASS|CONNECTION_STRING)`)
-	printers    = map[string]bool{"echo": true, "printf": true, "printenv": true, "print": true, "cat": true, "tee": true, "logger": true, "say": true, "declare": true, "typeset": true}
-	shellNames  = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true, "mksh": true, "fish": true, "busybox": true, "rbash": true, "tcsh": true, "csh": true, "source": true, ".": true, "eval": true, "python": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true, "lua": true, "deno": true, "bun": true, "pwsh": true, "osascript": true}
-	systemDirs  = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Applications", "/Library", "/private", "/mnt", "/media", "/snap"}
+	printers   = map[string]bool{"echo": true, "printf": true, "printenv": true, "print": true, "cat": true, "tee": true, "logger": true, "say": true, "declare": true, "typeset": true}
+	shellNames = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true, "mksh": true, "fish": true, "busybox": true, "rbash": true, "tcsh": true, "csh": true, "source": true, ".": true, "eval": true, "python": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true, "lua": true, "deno": true, "bun": true, "pwsh": true, "osascript": true}
+	systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Applications", "/Library", "/private", "/mnt", "/media", "/snap"}
 )
+
+// secretVar reports whether an environment variable's name says it holds a
+// secret.
+func secretVar(name string) bool {
+	if strings.HasPrefix(name, "__warden_unknown_") {
+		return false
+	}
+	u := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "APIKEY", "API_KEY", "ACCESSKEY", "ACCESS_KEY", "PRIVATEKEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH_KEY", "SESSION_KEY", "DATABASE_URL", "DB_PASS", "CONNECTION_STRING"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return u == "PAT" || strings.HasSuffix(u, "_PAT")
+}
 
 func (e *execCheck) command(i int) Decision {
 	c := e.s.Commands[i]
@@ -127,6 +140,9 @@ func (e *execCheck) command(i int) Decision {
 	add(e.secretVars(c, name))
 	add(e.customRules(c, name))
 
+	if strings.HasPrefix(name, "mkfs") || strings.HasPrefix(name, "mkswap") || strings.HasPrefix(name, "mkfs.") {
+		add(e.hit(RuleDiskTools, "%s creates a filesystem, destroying what the device held", name))
+	}
 	switch name {
 	case "rm", "rmdir", "unlink", "shred", "srm", "trash", "trash-put":
 		add(e.deleteTargets(c, name, operands(args, "")))
@@ -149,9 +165,20 @@ func (e *execCheck) command(i int) Decision {
 			if len(roots) == 0 {
 				roots = []string{"."}
 			}
-			add(e.deleteTargets(c, "find -delete", roots))
+			if findFilters(args) {
+				// Selected files under each root: harmful only when the root
+				// is outside the repository.
+				for _, r := range roots {
+					p := e.abs(r)
+					if strings.Contains(p, shell.Unknown) || !within(p, e.project) && !e.g.tempDir(p) {
+						add(e.deleteTargets(c, "find -delete", []string{r}))
+					}
+				}
+			} else {
+				add(e.deleteTargets(c, "find -delete", roots))
+			}
 		}
-	case "mkfs", "mke2fs", "mkswap", "fdisk", "sfdisk", "cfdisk", "parted", "gdisk", "sgdisk", "wipefs", "blkdiscard", "mkdosfs", "mkntfs", "format", "diskpart", "zpool", "lvremove", "vgremove", "pvremove", "cryptsetup", "hdparm":
+	case "mke2fs", "mkswap", "fdisk", "sfdisk", "cfdisk", "parted", "gdisk", "sgdisk", "wipefs", "blkdiscard", "mkdosfs", "mkntfs", "format", "diskpart", "zpool", "lvremove", "vgremove", "pvremove", "cryptsetup", "hdparm":
 		add(e.hit(RuleDiskTools, "%s changes disks or filesystems; agents may not run it", name))
 	case "dd":
 		for _, x := range args {
@@ -193,7 +220,7 @@ func (e *execCheck) command(i int) Decision {
 			add(e.hit(RuleCredentialRead, "printenv prints every environment variable, including secrets; print only the variable you need (not a secret)"))
 		}
 		for _, v := range operands(args, "") {
-			if secretVarRE.MatchString(v) {
+			if secretVar(v) {
 				add(e.hit(RuleCredentialRead, "printing %s reveals a secret", v))
 			}
 		}
@@ -277,15 +304,23 @@ func (e *execCheck) command(i int) Decision {
 	}
 	// Credentials named as arguments or read through redirections.
 	if !metaOnly[name] || name == "git" && len(args) > 0 && args[0] == "add" {
-		for _, x := range pathArgs(name, args) {
+		srcs := pathArgs(name, args)
+		switch name {
+		case "cp", "mv", "install", "ln", "rsync", "scp":
+			// The last operand is the destination, not something read.
+			if len(srcs) > 1 {
+				srcs = srcs[:len(srcs)-1]
+			}
+		}
+		for _, x := range srcs {
 			p := e.abs(x)
-			if e.g.secretPath(p) {
+			if e.g.secretPath(p, e.project) {
 				add(e.secretRead(p, name))
 			}
 		}
 	}
 	for _, r := range c.Redirects {
-		if r.Reads() && e.g.secretPath(e.abs(r.Target)) {
+		if r.Reads() && e.g.secretPath(e.abs(r.Target), e.project) {
 			add(e.secretRead(e.abs(r.Target), name))
 		}
 	}
@@ -314,6 +349,13 @@ func (e *execCheck) command(i int) Decision {
 			}
 		}
 	}
+	if interpreterNames[name] {
+		for _, q := range quotedStrings(strings.Join(args, " ")) {
+			if p := e.abs(q); e.g.secretPath(p, e.project) {
+				add(e.secretRead(p, name))
+			}
+		}
+	}
 	if shellNames[name] && len(args) > 0 {
 		// Inline code that names a protected file (python -c "open('.claude/settings.json','w')").
 		code := strings.Join(args, " ")
@@ -327,6 +369,28 @@ func (e *execCheck) command(i int) Decision {
 	return d
 }
 
+var interpreterNames = map[string]bool{"python": true, "python3": true, "python2": true, "perl": true, "ruby": true, "node": true, "php": true, "deno": true, "bun": true, "lua": true}
+
+// quotedStrings returns the '...' and "..." literals in inline code.
+func quotedStrings(code string) []string {
+	var out []string
+	for i := 0; i < len(code); i++ {
+		q := code[i]
+		if q != '\'' && q != '"' {
+			continue
+		}
+		j := strings.IndexByte(code[i+1:], q)
+		if j < 0 {
+			break
+		}
+		if s := code[i+1 : i+1+j]; s != "" && !strings.ContainsAny(s, " \n") {
+			out = append(out, s)
+		}
+		i += j + 1
+	}
+	return out
+}
+
 func shellInterpretersOnlyRead(code string) bool {
 	for _, w := range []string{"'w'", "\"w\"", "'a'", "\"a\"", "write", "unlink", "remove", "rmtree", "rename", "replace", ">", "sed -i", "truncate", "dump(", "rm "} {
 		if strings.Contains(code, w) {
@@ -334,6 +398,16 @@ func shellInterpretersOnlyRead(code string) bool {
 		}
 	}
 	return true
+}
+
+func findFilters(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-name", "-iname", "-path", "-ipath", "-regex", "-iregex", "-type", "-mtime", "-mmin", "-newer", "-size", "-empty", "-user", "-perm", "-wholename":
+			return true
+		}
+	}
+	return false
 }
 
 func harmlessDev(p string) bool {
@@ -413,7 +487,7 @@ func (e *execCheck) deleteTargets(c shell.Command, what string, targets []string
 		case within(e.project, p):
 			// The repository itself or one of its parents.
 			d = Merge(d, e.hit(RuleDestructiveDelete, "%s %s would delete the whole repository", what, p))
-		case e.g.protectedPath(p, e.project):
+		case e.g.protectedPath(p, e.project) || e.g.holdsProtected(p, e.project):
 			d = Merge(d, e.hit(RuleWardenTamper, "%s %s would remove warden's configuration", what, p))
 		case isGitHookPath(p) || strings.HasSuffix(p, "/.git"):
 			if strings.HasSuffix(p, "/.git") {
@@ -429,13 +503,27 @@ func (e *execCheck) deleteTargets(c shell.Command, what string, targets []string
 	return d
 }
 
+// octalWorldWritable reports whether an octal mode gives others write.
+func octalWorldWritable(mode string) bool {
+	if len(mode) < 3 || len(mode) > 4 {
+		return false
+	}
+	for _, c := range mode {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	o := mode[len(mode)-1] - '0'
+	return o&2 != 0
+}
+
 func (e *execCheck) chmod(c shell.Command, args []string) Decision {
 	ops := operands(args, "")
 	if len(ops) < 2 {
 		return Decision{Verdict: Allow}
 	}
 	mode := ops[0]
-	world := regexp.MustCompile(`^[0-7]?[0-7][0-7][2367]$`).MatchString(mode) || strings.Contains(mode, "o+w") || strings.Contains(mode, "a+w") || strings.Contains(mode, "a+rwx") || strings.Contains(mode, "o+rwx") || mode == "+w" || mode == "ugo+w" || mode == "ugo+rwx"
+	world := octalWorldWritable(mode) || strings.Contains(mode, "o+w") || strings.Contains(mode, "a+w") || strings.Contains(mode, "a+rwx") || strings.Contains(mode, "o+rwx") || mode == "+w" || mode == "ugo+w" || mode == "ugo+rwx"
 	if !world {
 		return Decision{Verdict: Allow}
 	}
@@ -539,7 +627,7 @@ func (e *execCheck) redirects(c shell.Command) Decision {
 func (e *execCheck) secretVars(c shell.Command, name string) Decision {
 	var secret []string
 	for _, v := range c.Vars {
-		if secretVarRE.MatchString(v) && !strings.HasPrefix(v, "__warden_unknown_") {
+		if secretVar(v) {
 			secret = append(secret, v)
 		}
 	}
@@ -607,7 +695,9 @@ func (e *execCheck) upload(host, what string, sends bool) Decision {
 	return e.hit(RuleNetworkUpload, "%s, which is not on agent.network.allow_domains; data may only be sent to allowed hosts", what)
 }
 
-func isLocal(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+func isLocal(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1" || h == "0.0.0.0" || strings.HasSuffix(h, ".localhost")
+}
 
 func hostOf(raw string) string {
 	raw = strings.TrimSpace(raw)
@@ -669,7 +759,7 @@ func (e *execCheck) http(c shell.Command, name string, args []string) Decision {
 		sends = true
 	}
 	for _, v := range c.Vars {
-		if secretVarRE.MatchString(v) && !strings.HasPrefix(v, "__warden_unknown_") {
+		if secretVar(v) {
 			// A secret in a request is fine to its own service; to anything
 			// off the allowlist it is exfiltration.
 			for _, u := range urls {
@@ -952,9 +1042,15 @@ func (e *execCheck) git(c shell.Command, args []string) Decision {
 			d = Merge(d, e.tainted("git push"))
 		}
 	}
-	if g.name == "commit" || g.name == "push" || g.name == "merge" {
-		for _, kv := range c.Via {
-			_ = kv
+	if g.name == "commit" || g.name == "push" || g.name == "merge" || g.name == "rebase" {
+		for _, kv := range c.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			if (k == "HUSKY" && v == "0") || k == "HUSKY_SKIP_HOOKS" || (k == "SKIP" && v != "") || k == "PRE_COMMIT_ALLOW_NO_CONFIG" || k == "LEFTHOOK" && v == "0" {
+				d = Merge(d, e.hit(RuleGitNoVerify, "%s turns the repository's git hooks off for this %s; fix what the hook reports instead", k, g.name))
+			}
+			if strings.HasPrefix(k, "GIT_CONFIG_") && strings.Contains(strings.ToLower(v), "hookspath") {
+				d = Merge(d, e.hit(RuleGitHooksTamper, "%s redirects git hooks", k))
+			}
 		}
 	}
 	return d

@@ -27,18 +27,14 @@ import (
 // and later wiring (the policy loader, the engines, the audit log) replace
 // them.
 type hookDeps struct {
-	// loadPolicy returns the effective policy for the project at dir and
-	// its sha256.
+	// loadPolicy returns the effective policy for the project at dir.
 	loadPolicy func(dir string, getenv func(string) string) (*hookPolicy, error)
 	// configure completes the guard's config (scanners, install checker,
-	// audit recorder).
-	configure func(cfg *agent.Config, dir string, getenv func(string) string) error
+	// audit recorder); the returned function releases what it opened.
+	configure func(cfg *agent.Config, hp *hookPolicy, dir string, e *Env) (func(), error)
 }
 
-var defaultHookDeps = hookDeps{
-	loadPolicy: loadHookPolicy,
-	configure:  func(*agent.Config, string, func(string) string) error { return nil },
-}
+var defaultHookDeps = hookDeps{loadPolicy: loadHookPolicy, configure: configureHook}
 
 func adapters(event string) map[string]agent.Adapter {
 	return map[string]agent.Adapter{
@@ -214,17 +210,19 @@ func decideHook(ctx context.Context, e *Env, req *agent.Request, deps hookDeps) 
 	}
 	self, _ := os.Executable()
 	cfg := agent.Config{
-		Policy:     hp.policy,
-		PolicySHA:  hp.sha,
+		Policy:     &hp.eff.Policy,
+		PolicySHA:  hp.eff.SHA256,
 		Store:      state.Dir{Path: state.DefaultDir(e.Getenv, home)},
 		ReadFile:   os.ReadFile,
 		Home:       filepath.ToSlash(home),
 		Getenv:     e.Getenv,
 		WardenPath: filepath.ToSlash(self),
 	}
-	if err := deps.configure(&cfg, dir, e.Getenv); err != nil {
+	closeFn, err := deps.configure(&cfg, hp, dir, e)
+	if err != nil {
 		return agent.Decision{}, err
 	}
+	defer closeFn()
 	g, err := agent.New(cfg)
 	if err != nil {
 		return agent.Decision{}, fmt.Errorf("the policy is not usable: %v", err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,7 +63,9 @@ func newPolicyCheckCmd(e *Env) *cobra.Command {
 repository policy, validates each strictly (unknown keys, wrong types, bad
 globs and regular expressions, missing reasons...) and checks the
 organization's locks. It prints OK with the effective policy's sha256, or
-every problem with its file:line:column and key, and exits 2.`,
+every problem with its file:line:column and key, and exits 2. Likely
+mistakes that do not invalidate the policy (an expired exception, one with
+no owner or expiry) are printed as warnings on stderr.`,
 		Example: `  warden policy check
   warden policy check --policy path/to/warden.yaml
   WARDEN_ORG_POLICY=org.yaml warden policy check`,
@@ -71,6 +74,9 @@ every problem with its file:line:column and key, and exits 2.`,
 			eff, err := loadPolicyFlag(cmd, e)
 			if err != nil {
 				return err
+			}
+			for _, w := range eff.Warnings(time.Now()) {
+				fmt.Fprintf(e.Stderr, "warning: %s\n", w)
 			}
 			fmt.Fprintf(e.Stdout, "OK policy sha256:%s\nlayers: %s\n", eff.SHA256, layersLine(eff))
 			return nil

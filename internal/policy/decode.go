@@ -9,15 +9,18 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/redact"
 )
 
 // MaxFileSize is the largest policy file warden reads. A policy is a page
@@ -97,7 +100,7 @@ func parseFile(name string, data []byte, regexps map[string]*regexp.Regexp) (f *
 		}
 		for i, l := range p.Locks {
 			if !lockable()[l] {
-				el.add(d.present[fmt.Sprintf("locks[%d]", i)], fmt.Sprintf("locks[%d]", i), "unknown key %q%s", l, suggest(l, lockableList()))
+				el.add(d.present[fmt.Sprintf("locks[%d]", i)], fmt.Sprintf("locks[%d]", i), "unknown key %q%s", clip(l), suggest(l, lockableList()))
 			}
 		}
 	}
@@ -107,13 +110,15 @@ func parseFile(name string, data []byte, regexps map[string]*regexp.Regexp) (f *
 	return &parsedFile{name: name, policy: p, present: d.present}, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func yamlError(name string, err error) error {
 	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Column: 1, Msg: "invalid YAML: " + m[2]}
+	// "yaml: line 3: did not find expected key"
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		if num, text, ok := strings.Cut(rest, ": "); ok {
+			if line, err := strconv.Atoi(num); err == nil {
+				return &Error{File: name, Line: line, Column: 1, Msg: "invalid YAML: " + text}
+			}
+		}
 	}
 	return &Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
@@ -147,7 +152,7 @@ var Engines = []string{"secrets", "sast", "deps", "config", "custom"}
 // key: list indexes dropped, map keys written "*").
 var enums = map[string][]string{
 	"models.secrets":               {"redact", "block"},
-	"agent.injection":              {"warn", "ask", "deny"},
+	"agent.injection":              {"off", "warn", "ask", "deny"},
 	"agent.packages.install":       {"check", "ask", "deny"},
 	"gates.engines":                Engines,
 	"gates.db_age_action":          {"warn", "fail"},
@@ -217,11 +222,30 @@ var idLists = map[string]bool{
 	"agent.commands.rules": true, "rules.patterns": true, "rules.secrets": true, "rules.actions": true,
 }
 
-var (
-	idRE          = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
-	cweRE         = regexp.MustCompile(`^CWE-[0-9]+$`)
-	fingerprintRE = regexp.MustCompile(`^[0-9a-f]{16,64}$`)
-)
+// Hand-written rather than regular expressions: package initialization is
+// paid by every hook process.
+
+// validID: a letter or digit, then letters, digits and . _ : / -
+func validID(s string) bool {
+	for i, r := range s {
+		alnum := r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		if !alnum && (i == 0 || !strings.ContainsRune("._:/-", r)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validCWE: CWE-<digits>
+func validCWE(s string) bool {
+	n, ok := strings.CutPrefix(s, "CWE-")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}
+
+// validFingerprint: 16 to 64 lowercase hex digits
+func validFingerprint(s string) bool {
+	return len(s) >= 16 && len(s) <= 64 && strings.Trim(s, "0123456789abcdef") == ""
+}
 
 func join(key, name string) string {
 	if key == "" {
@@ -256,11 +280,35 @@ func describe(n *yaml.Node) string {
 	}
 }
 
+// clip prepares a value from the file for an error message: shortened,
+// and masked when it looks like a credential (a policy is committed to a
+// repository, so one pasted into it must not be echoed into CI logs too).
 func clip(s string) string {
+	if looksSecret(s) {
+		return redact.Mask(s)
+	}
 	if len(s) > 60 {
 		return s[:57] + "..."
 	}
 	return s
+}
+
+// looksSecret: long, no spaces, letters and digits mixed: a token, not a
+// name, glob or word.
+func looksSecret(s string) bool {
+	if len(s) < 16 || strings.ContainsAny(s, " \t\n*") {
+		return false
+	}
+	var letter, digit bool
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsDigit(r):
+			digit = true
+		}
+	}
+	return letter && digit
 }
 
 func (d *decoder) value(n *yaml.Node, v reflect.Value, key, norm string) {
@@ -280,7 +328,14 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key, norm string) {
 		return
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-		v.Set(reflect.Zero(v.Type()))
+		// An empty section, list or map is empty; an empty scalar is a
+		// mistake (an unset severity or decision would read as "nothing").
+		switch {
+		case v.Kind() == reflect.Slice || v.Kind() == reflect.Map || (v.Kind() == reflect.Struct && !isLeafStruct(v.Type())):
+			v.Set(reflect.Zero(v.Type()))
+		default:
+			d.el.add(n, key, "no value: give one, or remove the key to keep the default")
+		}
 		return
 	}
 	if tu, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
@@ -357,6 +412,10 @@ func (d *decoder) text(n *yaml.Node, tu encoding.TextUnmarshaler, t reflect.Type
 		return
 	}
 	if err := tu.UnmarshalText([]byte(n.Value)); err != nil {
+		if looksSecret(n.Value) {
+			d.el.add(n, key, "want %s, got %s", want, describe(n))
+			return
+		}
 		d.el.add(n, key, "%v", err)
 	}
 }
@@ -365,12 +424,12 @@ func (d *decoder) checkString(n *yaml.Node, t reflect.Type, key, norm, s string)
 	switch t {
 	case typeClassification:
 		if !slices.Contains(Classifications, Classification(s)) {
-			d.el.add(n, key, "unknown classification %q (want one of public, internal, confidential, restricted)", s)
+			d.el.add(n, key, "unknown classification %q (want one of public, internal, confidential, restricted)", clip(s))
 		}
 		return
 	case typeDecision:
 		if !slices.Contains(Decisions, Decision(s)) {
-			d.el.add(n, key, "unknown decision %q (want one of allow, ask, deny)", s)
+			d.el.add(n, key, "unknown decision %q (want one of allow, ask, deny)", clip(s))
 		}
 		return
 	}
@@ -380,14 +439,14 @@ func (d *decoder) checkString(n *yaml.Node, t reflect.Type, key, norm, s string)
 			if norm == "gates.engines" {
 				what = "engine"
 			}
-			d.el.add(n, key, "unknown %s %q (want one of %s)%s", what, s, strings.Join(allowed, ", "), suggest(s, allowed))
+			d.el.add(n, key, "unknown %s %q (want one of %s)%s", what, clip(s), strings.Join(allowed, ", "), suggest(s, allowed))
 		}
 		return
 	}
 	switch checks[norm] {
 	case checkGlob:
 		if s == "" || !doublestar.ValidatePattern(s) {
-			d.el.add(n, key, "bad glob %q (see https://github.com/bmatcuk/doublestar#patterns)", s)
+			d.el.add(n, key, "bad glob %q (see https://github.com/bmatcuk/doublestar#patterns)", clip(s))
 		}
 	case checkRegex:
 		if s == "" {
@@ -399,25 +458,34 @@ func (d *decoder) checkString(n *yaml.Node, t reflect.Type, key, norm, s string)
 		}
 		re, err := regexp.Compile(s)
 		if err != nil {
-			d.el.add(n, key, "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			var se *syntax.Error
+			if errors.As(err, &se) {
+				d.el.add(n, key, "bad regular expression: %s: `%s`", se.Code, clip(se.Expr))
+			} else {
+				d.el.add(n, key, "bad regular expression")
+			}
 			return
 		}
 		d.regexps[s] = re
 	case checkURL:
+		// The URL is never echoed: a bad one may carry credentials.
 		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "file") || (u.Scheme != "file" && u.Host == "") {
-			d.el.add(n, key, "bad URL %q (want https://host/path or file:///path)", clip(s))
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "file") || (u.Scheme != "file" && u.Host == ""):
+			d.el.add(n, key, "bad URL (want https://host/path or file:///path)")
+		case u.User != nil:
+			d.el.add(n, key, "the URL carries credentials (user:password@): a policy is committed, keep credentials in the tool's own configuration")
 		}
 	case checkID:
-		if !idRE.MatchString(s) {
+		if !validID(s) {
 			d.el.add(n, key, "bad id %q: use letters, digits and . _ : / - (e.g. acme-no-terraform-destroy)", clip(s))
 		}
 	case checkCWE:
-		if s != "" && !cweRE.MatchString(s) {
+		if s != "" && !validCWE(s) {
 			d.el.add(n, key, "bad CWE %q (want CWE-<number>, e.g. CWE-798)", clip(s))
 		}
 	case checkFingerprint:
-		if !fingerprintRE.MatchString(s) {
+		if !validFingerprint(s) {
 			d.el.add(n, key, "bad fingerprint %q (want the lowercase hex fingerprint a report prints)", clip(s))
 		}
 	case checkNonEmpty:
@@ -443,13 +511,13 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, key, norm string) {
 		name := k.Value
 		ck := join(key, name)
 		if first, dup := seen[name]; dup {
-			d.el.add(k, ck, "duplicate key (first at line %d)", first.Line)
+			d.el.add(k, join(key, clip(name)), "duplicate key (first at line %d)", first.Line)
 			continue
 		}
 		seen[name] = k
 		idx, ok := fi.byName[name]
 		if !ok {
-			d.el.add(k, ck, "unknown key%s", suggest(name, fi.names))
+			d.el.add(k, join(key, clip(name)), "unknown key%s", suggest(name, fi.names))
 			continue
 		}
 		d.present[ck] = val
@@ -497,7 +565,7 @@ func (d *decoder) list(n *yaml.Node, v reflect.Value, key, norm string) {
 				continue
 			}
 			if j, dup := first[id]; dup {
-				d.el.add(n.Content[i], fmt.Sprintf("%s[%d].id", key, i), "duplicate id %q (also %s[%d])", id, key, j)
+				d.el.add(n.Content[i], fmt.Sprintf("%s[%d].id", key, i), "duplicate id %q (also %s[%d])", clip(id), key, j)
 				continue
 			}
 			first[id] = i
@@ -521,7 +589,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, norm string) {
 		}
 		ck := join(key, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			d.el.add(k, ck, "duplicate key (first at line %d)", first.Line)
+			d.el.add(k, join(key, clip(k.Value)), "duplicate key (first at line %d)", first.Line)
 			continue
 		}
 		seen[k.Value] = k
@@ -530,12 +598,12 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, norm string) {
 		switch {
 		case t.Key() == typeClassification:
 			if !slices.Contains(Classifications, Classification(k.Value)) {
-				d.el.add(k, ck, "unknown classification %q (want one of public, internal, confidential, restricted)%s",
-					k.Value, suggest(k.Value, []string{"public", "internal", "confidential", "restricted"}))
+				d.el.add(k, join(key, clip(k.Value)), "unknown classification %q (want one of public, internal, confidential, restricted)%s",
+					clip(k.Value), suggest(k.Value, []string{"public", "internal", "confidential", "restricted"}))
 				continue
 			}
-		case !idRE.MatchString(k.Value):
-			d.el.add(k, ck, "bad name %q: use letters, digits and . _ : / -", clip(k.Value))
+		case !validID(k.Value):
+			d.el.add(k, join(key, clip(k.Value)), "bad name %q: use letters, digits and . _ : / -", clip(k.Value))
 			continue
 		}
 		d.present[ck] = val

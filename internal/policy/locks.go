@@ -21,8 +21,8 @@ import (
 //     agent.write_fail_on) may only go lower; decisions only toward deny
 //     (allow < ask < deny); classification only up (public < internal <
 //     confidential < restricted); models.secrets redact < block;
-//     agent.packages.install check < ask < deny; agent.injection warn < ask
-//     < deny; gates.db_age_action warn < fail; dependency severities
+//     agent.packages.install check < ask < deny; agent.injection off < warn <
+//     ask < deny; gates.db_age_action warn < fail; dependency severities
 //     off < info < ... < critical.
 //   - booleans that switch a protection on (agent.scan_on_stop,
 //     agent.session_context, dependencies.typosquat) may not go to false.
@@ -123,7 +123,7 @@ var orders = map[string][]string{
 	"agent.network.default":        {"allow", "ask", "deny"},
 	"agent.mcp.default":            {"allow", "ask", "deny"},
 	"agent.packages.install":       {"check", "ask", "deny"},
-	"agent.injection":              {"warn", "ask", "deny"},
+	"agent.injection":              {"off", "warn", "ask", "deny"},
 	"gates.db_age_action":          {"warn", "fail"},
 	"dependencies.unpinned":        {"off", "info", "low", "medium", "high", "critical"},
 	"dependencies.install_scripts": {"off", "info", "low", "medium", "high", "critical"},

@@ -63,6 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown far key lists valid", "version: 1\naudit:\n  zzzzzzzz: 1\n", []wantErr{{3, 3, "audit.zzzzzzzz", "valid: path, retention"}}},
 		{"duplicate key", "version: 1\ngates:\n  fail_on: high\n  fail_on: low\n", []wantErr{{4, 3, "gates.fail_on", "duplicate key (first at line 3)"}}},
 		{"duplicate map key", "version: 1\nmodels:\n  allow:\n    public: []\n    public: []\n", []wantErr{{5, 5, "models.allow.public", "duplicate key"}}},
+		{"empty scalar", "version: 1\ngates:\n  fail_on:\n  exclude:\n", []wantErr{{3, 11, "gates.fail_on", "no value"}}},
 		{"bad severity", "version: 1\ngates:\n  fail_on: hihg\n", []wantErr{{3, 12, "gates.fail_on", `unknown severity "hihg"`}}},
 		{"severity as list", "version: 1\ngates:\n  fail_on: [high]\n", []wantErr{{3, 12, "gates.fail_on", "want a severity"}}},
 		{"wrong type string", "version: 1\nproject:\n  name: 42\n", []wantErr{{3, 9, "project.name", `want a string, got the number 42 (quote it: "42")`}}},
@@ -211,5 +212,71 @@ func TestParseAliasExpansionLimit(t *testing.T) {
 	_, err := Parse("bomb.yaml", []byte(b.String()))
 	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
 		t.Errorf("error = %v, want the expansion limit", err)
+	}
+}
+
+// TestErrorsNeverEchoSecrets: a credential pasted into the wrong place of a
+// policy does not reappear in the errors (which end up in CI logs).
+func TestErrorsNeverEchoSecrets(t *testing.T) {
+	const secret = "ghp_R8x2Kq9Zt4Lm7Vb3Nc6Wd1Yf5Hj0Pa2Se9Ug"
+	docs := []string{
+		"version: 1\nproject:\n  name: [" + secret + "]\n",
+		"version: 1\n" + secret + ": 1\n",
+		"version: 1\ngates:\n  " + secret + ": x\n",
+		"version: 1\nmodels:\n  secrets: " + secret + "\n",
+		"version: 1\ngates:\n  fail_on: " + secret + "\n",
+		"version: 1\ngates:\n  max_db_age: " + secret + "\n",
+		"version: 1\nproject:\n  classification: " + secret + "\n",
+		"version: 1\nagent:\n  network:\n    default: " + secret + "\n",
+		"version: 1\nagent:\n  builtin:\n    " + secret + ": allow\n    " + secret + ": deny\n",
+		"version: 1\nmodels:\n  allow:\n    " + secret + ": []\n",
+		"version: 1\ndependencies:\n  registry_url:\n    npm: https://user:" + secret + "@npm.example.com\n",
+		"version: 1\ndependencies:\n  db_url: 'htp://" + secret + "'\n",
+		"version: 1\nagent:\n  commands:\n    rules:\n      - {id: a, command: x, args: '(" + secret + "', decision: deny}\n",
+		"version: 1\nexceptions:\n  - {fingerprint: " + secret + ", reason: x}\n",
+		"version: 1\ngates:\n  engines: [" + secret + "]\n",
+		"version: 1\ngates:\n  exclude: ['[" + secret + "']\n",
+		"version: 1\nlocks: [" + secret + "]\n",
+		"version: 1\nagent:\n  scan_on_stop: " + secret + "\n",
+		"version: 1\naudit:\n  checkpoint_every: " + secret + "\n",
+	}
+	for i, doc := range docs {
+		_, err := Parse("warden.yaml", []byte(doc))
+		if err == nil {
+			t.Errorf("doc %d: no error", i)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), secret[:20]) {
+			t.Errorf("doc %d: the error reveals the planted secret: %s", i, strings.ReplaceAll(err.Error(), secret, "<SECRET>"))
+		}
+	}
+}
+
+func TestValidators(t *testing.T) {
+	tests := []struct {
+		f    func(string) bool
+		in   string
+		want bool
+	}{
+		{validID, "acme-no-destroy", true},
+		{validID, "sast.go.sql-injection", true},
+		{validID, "a", true},
+		{validID, "", false},
+		{validID, "-leading", false},
+		{validID, "has space", false},
+		{validID, "ünïcode", false},
+		{validCWE, "CWE-798", true},
+		{validCWE, "CWE-", false},
+		{validCWE, "cwe-798", false},
+		{validCWE, "CWE-79a", false},
+		{validFingerprint, "0123456789abcdef", true},
+		{validFingerprint, "0123456789abcde", false},
+		{validFingerprint, "0123456789ABCDEF", false},
+		{validFingerprint, strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		if got := tt.f(tt.in); got != tt.want {
+			t.Errorf("validator(%q) = %v, want %v", tt.in, got, tt.want)
+		}
 	}
 }

@@ -92,6 +92,9 @@ type Command struct {
 	Via []string
 	// Vars are the parameter names the command's words reference.
 	Vars []string
+	// Env holds the NAME=value assignments the command runs with
+	// (`HUSKY=0 git commit`, `env HUSKY=0 git commit`).
+	Env []string
 }
 
 // Name is the basename of the program, "" when it is unknown.
@@ -397,6 +400,19 @@ func (p *parser) substs(node syntax.Node, c ctx) {
 }
 
 func (p *parser) decl(d *syntax.DeclClause, c ctx) {
+	// The declaration is a command too: `export -p` prints the environment.
+	argv := []string{d.Variant.Value}
+	for _, a := range d.Args {
+		switch {
+		case a.Naked && a.Name != nil:
+			argv = append(argv, a.Name.Value)
+		case a.Naked && a.Value != nil:
+			argv = append(argv, p.literal(a.Value, c))
+		case a.Name != nil:
+			argv = append(argv, a.Name.Value+"=")
+		}
+	}
+	p.add(Command{Argv: argv, Redirects: c.redirs, Via: c.via})
 	for _, a := range d.Args {
 		if a.Name != nil && a.Value != nil {
 			p.vars[a.Name.Value] = p.literal(a.Value, c)
@@ -444,6 +460,7 @@ func (p *parser) call(x *syntax.CallExpr, c ctx) {
 	}
 	// Prefix assignments (`X=1 cmd`) apply to the command only.
 	saved := map[string]*string{}
+	var envList []string
 	for _, a := range x.Assigns {
 		if a.Name == nil {
 			continue
@@ -456,6 +473,7 @@ func (p *parser) call(x *syntax.CallExpr, c ctx) {
 		if a.Value != nil {
 			p.vars[a.Name.Value] = p.literal(a.Value, c)
 		}
+		envList = append(envList, a.Name.Value+"="+p.vars[a.Name.Value])
 	}
 	defer func() {
 		for k, v := range saved {
@@ -478,7 +496,7 @@ func (p *parser) call(x *syntax.CallExpr, c ctx) {
 	for _, w := range x.Args {
 		vars = append(vars, paramNames(w)...)
 	}
-	cmd := Command{Argv: argv, Redirects: c.redirs, StdinFrom: c.stdin, Via: c.via, Vars: vars}
+	cmd := Command{Argv: argv, Redirects: c.redirs, StdinFrom: c.stdin, Via: c.via, Vars: vars, Env: envList}
 	_ = scriptFrom
 	p.unwrap(cmd, c, substCmds, 0)
 }
@@ -569,7 +587,16 @@ func (p *parser) unwrap(cmd Command, c ctx, substCmds []int, depth int) {
 	case "env":
 		rest := envCommand(args)
 		if len(rest) > 0 {
-			inner(rest, name)
+			sub := cmd
+			sub.Argv = rest
+			sub.Via = via(name)
+			sub.Env = slices.Clone(cmd.Env)
+			for _, a := range args[:len(args)-len(rest)] {
+				if strings.Contains(a, "=") && !strings.HasPrefix(a, "-") {
+					sub.Env = append(sub.Env, a)
+				}
+			}
+			p.unwrap(sub, c, substCmds, depth+1)
 		}
 	case "xargs":
 		rest := skipOpts(args, "IiLlnPsdEa", []string{"--max-args", "--max-procs", "--delimiter", "--arg-file", "--replace", "--max-lines", "--eof", "--max-chars"})

@@ -108,11 +108,14 @@ func PatchActions(base agent.Action, patch string) ([]agent.Action, error) {
 		old, neu = nil, nil
 	}
 	flush := func() {
+		if cur != nil && cur.Kind == agent.KindWrite {
+			cur.Content = strings.Join(neu, "\n")
+			if len(neu) > 0 {
+				cur.Content += "\n"
+			}
+		}
 		flushHunk()
 		if cur != nil {
-			if cur.Kind == agent.KindWrite {
-				cur.Content = strings.Join(neu, "\n")
-			}
 			acts = append(acts, *cur)
 		}
 		cur = nil

@@ -85,6 +85,18 @@ func toolActions(base agent.Action, tool string, in, p *agent.Payload) ([]agent.
 	a := base
 	a.Tool = tool
 	acts := []agent.Action{}
+	if p.Has("mcp_context") {
+		// An MCP tool may share a name with a built-in one: mcp_context says which.
+		mc := p.Sub("mcp_context")
+		a.Kind = agent.KindMCP
+		a.MCPServer = mc.Need("server_name")
+		a.MCPTool = mc.Str("tool_name")
+		if a.MCPTool == "" {
+			a.MCPTool = tool
+		}
+		p.Collect(mc)
+		return []agent.Action{a}, p.Err()
+	}
 	switch tool {
 	case "run_shell_command":
 		a.Kind = agent.KindExec
@@ -148,24 +160,13 @@ func toolActions(base agent.Action, tool string, in, p *agent.Payload) ([]agent.
 		a.Kind = agent.KindTask
 		a.Prompt = in.Text("objective") + in.Text("prompt")
 	default:
-		switch {
-		case p.Has("mcp_context"):
-			mc := p.Sub("mcp_context")
+		if server, name, ok := agent.MCPName(tool); ok {
 			a.Kind = agent.KindMCP
-			a.MCPServer = mc.Str("server_name")
-			a.MCPTool = mc.Str("tool_name")
-			if a.MCPTool == "" {
-				a.MCPTool = tool
-			}
-		default:
-			if server, name, ok := agent.MCPName(tool); ok {
-				a.Kind = agent.KindMCP
-				a.MCPServer, a.MCPTool = server, name
-			} else if harmless[tool] {
-				a.Kind = agent.KindTool
-			} else {
-				a.Kind = agent.KindUnknown
-			}
+			a.MCPServer, a.MCPTool = server, name
+		} else if harmless[tool] {
+			a.Kind = agent.KindTool
+		} else {
+			a.Kind = agent.KindUnknown
 		}
 	}
 	if err := in.Err(); err != nil {
