@@ -876,3 +876,7 @@ func (l *Log) maybeCheckpoint(now time.Time, force bool) error {
 	}
 	return l.saveState(st)
 }
+
+// LineHash is the hex SHA-256 of an event line (without its newline): the
+// value the next event records as Prev.
+func LineHash(line []byte) string { return lineHash(line) }

@@ -78,6 +78,8 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newPolicyCmd(e),
 		newHookCmd(e),
 		newAuditCmd(e),
+		newReportCmd(e),
+		newDBCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.

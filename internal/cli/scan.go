@@ -24,6 +24,7 @@ import (
 	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/scan/config"
 	"github.com/wardenhq/warden/internal/scan/custom"
+	"github.com/wardenhq/warden/internal/scan/sast"
 	"github.com/wardenhq/warden/internal/scan/secrets"
 )
 
@@ -59,10 +60,12 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 				return nil, &UsageError{Err: fmt.Errorf("policy: %w", err)}
 			}
 			out = append(out, e)
+		case "sast":
+			out = append(out, sast.New())
+		case "deps":
+			out = append(out, newDepsEngine(p))
 		case "config":
 			out = append(out, config.New())
-		case "sast", "deps":
-			// Not in this build yet: their packages add a case here.
 		}
 	}
 	for _, name := range enabled {
@@ -74,6 +77,7 @@ func buildEngines(p *policy.Effective) ([]scan.Engine, error) {
 }
 
 type scanFlags struct {
+	online        bool
 	format        string
 	output        string
 	diff          string
@@ -156,6 +160,7 @@ Exit codes: 0 pass, 1 blocking findings, 2 usage or policy error,
 	f.StringVar(&fl.baselineFile, "baseline", "", "baseline `FILE` (default PATH/"+baseline.DefaultPath+" when present)")
 	f.BoolVar(&fl.noBaseline, "no-baseline", false, "ignore the baseline file (policy exceptions still apply)")
 	f.StringVar(&fl.failOn, "fail-on", "", "fail at this `SEVERITY` or above; may only be stricter than the policy's gates.fail_on")
+	f.BoolVar(&fl.online, "online", false, "deps: also ask the package registries (dependencies.registry_url) whether direct dependencies exist and how new they are")
 	f.StringSliceVar(&fl.engines, "engines", nil, "run only these of the policy's engines (comma-separated: "+strings.Join(engineNames, ", ")+")")
 	f.IntVarP(&fl.jobs, "jobs", "j", 0, "files scanned in parallel (default: the number of CPUs)")
 	f.BoolVar(&fl.noProgress, "no-progress", false, "never show a progress bar")
@@ -197,6 +202,9 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 	}
 	if engines, err = selectEngines(engines, fl.engines); err != nil {
 		return err
+	}
+	if fl.online {
+		enableOnline(engines, eff)
 	}
 	failOn := eff.Gates.FailOn
 	if fl.failOn != "" {

@@ -110,13 +110,15 @@ func parseFile(name string, data []byte, regexps map[string]*regexp.Regexp) (f *
 	return &parsedFile{name: name, policy: p, present: d.present}, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func yamlError(name string, err error) error {
 	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Column: 1, Msg: "invalid YAML: " + m[2]}
+	// "yaml: line 3: did not find expected key"
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		if num, text, ok := strings.Cut(rest, ": "); ok {
+			if line, err := strconv.Atoi(num); err == nil {
+				return &Error{File: name, Line: line, Column: 1, Msg: "invalid YAML: " + text}
+			}
+		}
 	}
 	return &Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
@@ -220,11 +222,30 @@ var idLists = map[string]bool{
 	"agent.commands.rules": true, "rules.patterns": true, "rules.secrets": true, "rules.actions": true,
 }
 
-var (
-	idRE          = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
-	cweRE         = regexp.MustCompile(`^CWE-[0-9]+$`)
-	fingerprintRE = regexp.MustCompile(`^[0-9a-f]{16,64}$`)
-)
+// Hand-written rather than regular expressions: package initialization is
+// paid by every hook process.
+
+// validID: a letter or digit, then letters, digits and . _ : / -
+func validID(s string) bool {
+	for i, r := range s {
+		alnum := r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		if !alnum && (i == 0 || !strings.ContainsRune("._:/-", r)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validCWE: CWE-<digits>
+func validCWE(s string) bool {
+	n, ok := strings.CutPrefix(s, "CWE-")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}
+
+// validFingerprint: 16 to 64 lowercase hex digits
+func validFingerprint(s string) bool {
+	return len(s) >= 16 && len(s) <= 64 && strings.Trim(s, "0123456789abcdef") == ""
+}
 
 func join(key, name string) string {
 	if key == "" {
@@ -307,7 +328,14 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key, norm string) {
 		return
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-		v.Set(reflect.Zero(v.Type()))
+		// An empty section, list or map is empty; an empty scalar is a
+		// mistake (an unset severity or decision would read as "nothing").
+		switch {
+		case v.Kind() == reflect.Slice || v.Kind() == reflect.Map || (v.Kind() == reflect.Struct && !isLeafStruct(v.Type())):
+			v.Set(reflect.Zero(v.Type()))
+		default:
+			d.el.add(n, key, "no value: give one, or remove the key to keep the default")
+		}
 		return
 	}
 	if tu, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
@@ -449,15 +477,15 @@ func (d *decoder) checkString(n *yaml.Node, t reflect.Type, key, norm, s string)
 			d.el.add(n, key, "the URL carries credentials (user:password@): a policy is committed, keep credentials in the tool's own configuration")
 		}
 	case checkID:
-		if !idRE.MatchString(s) {
+		if !validID(s) {
 			d.el.add(n, key, "bad id %q: use letters, digits and . _ : / - (e.g. acme-no-terraform-destroy)", clip(s))
 		}
 	case checkCWE:
-		if s != "" && !cweRE.MatchString(s) {
+		if s != "" && !validCWE(s) {
 			d.el.add(n, key, "bad CWE %q (want CWE-<number>, e.g. CWE-798)", clip(s))
 		}
 	case checkFingerprint:
-		if !fingerprintRE.MatchString(s) {
+		if !validFingerprint(s) {
 			d.el.add(n, key, "bad fingerprint %q (want the lowercase hex fingerprint a report prints)", clip(s))
 		}
 	case checkNonEmpty:
@@ -574,7 +602,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key, norm string) {
 					clip(k.Value), suggest(k.Value, []string{"public", "internal", "confidential", "restricted"}))
 				continue
 			}
-		case !idRE.MatchString(k.Value):
+		case !validID(k.Value):
 			d.el.add(k, join(key, clip(k.Value)), "bad name %q: use letters, digits and . _ : / -", clip(k.Value))
 			continue
 		}

@@ -240,7 +240,6 @@ rules:
 		{"severity tighter", "gates:\n  fail_on: low\n", "", ""},
 		{"severity equal", "gates:\n  fail_on: medium\n", "", ""},
 		{"severity looser", "gates:\n  fail_on: critical\n", "gates.fail_on", "critical is looser than the organization's medium"},
-		{"severity unset", "gates:\n  fail_on:\n", "gates.fail_on", "unset is looser"},
 		{"models subset", "models:\n  allow:\n    internal: [anthropic/claude-opus-4]\n", "", ""},
 		{"models same glob", "models:\n  allow:\n    internal: [\"anthropic/*\", openai/gpt-5]\n", "", ""},
 		{"models new provider", "models:\n  allow:\n    internal: [\"anthropic/*\", google/gemini-3]\n", "models.allow.internal[1]", `model "google/gemini-3" is not allowed for internal code`},

@@ -63,6 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown far key lists valid", "version: 1\naudit:\n  zzzzzzzz: 1\n", []wantErr{{3, 3, "audit.zzzzzzzz", "valid: path, retention"}}},
 		{"duplicate key", "version: 1\ngates:\n  fail_on: high\n  fail_on: low\n", []wantErr{{4, 3, "gates.fail_on", "duplicate key (first at line 3)"}}},
 		{"duplicate map key", "version: 1\nmodels:\n  allow:\n    public: []\n    public: []\n", []wantErr{{5, 5, "models.allow.public", "duplicate key"}}},
+		{"empty scalar", "version: 1\ngates:\n  fail_on:\n  exclude:\n", []wantErr{{3, 11, "gates.fail_on", "no value"}}},
 		{"bad severity", "version: 1\ngates:\n  fail_on: hihg\n", []wantErr{{3, 12, "gates.fail_on", `unknown severity "hihg"`}}},
 		{"severity as list", "version: 1\ngates:\n  fail_on: [high]\n", []wantErr{{3, 12, "gates.fail_on", "want a severity"}}},
 		{"wrong type string", "version: 1\nproject:\n  name: 42\n", []wantErr{{3, 9, "project.name", `want a string, got the number 42 (quote it: "42")`}}},
@@ -247,6 +248,35 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), secret[:20]) {
 			t.Errorf("doc %d: the error reveals the planted secret: %s", i, strings.ReplaceAll(err.Error(), secret, "<SECRET>"))
+		}
+	}
+}
+
+func TestValidators(t *testing.T) {
+	tests := []struct {
+		f    func(string) bool
+		in   string
+		want bool
+	}{
+		{validID, "acme-no-destroy", true},
+		{validID, "sast.go.sql-injection", true},
+		{validID, "a", true},
+		{validID, "", false},
+		{validID, "-leading", false},
+		{validID, "has space", false},
+		{validID, "ünïcode", false},
+		{validCWE, "CWE-798", true},
+		{validCWE, "CWE-", false},
+		{validCWE, "cwe-798", false},
+		{validCWE, "CWE-79a", false},
+		{validFingerprint, "0123456789abcdef", true},
+		{validFingerprint, "0123456789abcde", false},
+		{validFingerprint, "0123456789ABCDEF", false},
+		{validFingerprint, strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		if got := tt.f(tt.in); got != tt.want {
+			t.Errorf("validator(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }

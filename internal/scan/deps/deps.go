@@ -176,6 +176,10 @@ func New(opt Options) *Engine {
 	return &Engine{opt: opt, lockDirs: map[string]bool{}}
 }
 
+// SetRegistry turns on --online checks (existence and age of direct
+// dependencies) with r. Call it before scanning.
+func (e *Engine) SetRegistry(r Registry) { e.opt.Registry = r }
+
 var (
 	_ scan.Engine     = (*Engine)(nil)
 	_ scan.PathFilter = (*Engine)(nil)
@@ -259,6 +263,13 @@ func (e *Engine) checkFile(ctx context.Context, df *File) ([]finding.Finding, er
 			if s, ok := CheckName(p.Ecosystem, p.Name); ok {
 				out = append(out, e.typosquatFinding(df.Path, p, s))
 			}
+		}
+		if e.opt.Registry != nil && p.Source == "" && (df.Kind == Manifest || p.Direct) {
+			fs, err := e.onlineFindings(ctx, df.Path, p)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, fs...)
 		}
 		if f, ok := e.confusionFinding(df.Path, p); ok {
 			out = append(out, f)
@@ -431,12 +442,12 @@ func (e *Engine) dbFinding(where string) (finding.Finding, bool) {
 		sev = finding.SeverityHigh
 	}
 	if e.opt.DB == nil {
-		why := "none was found"
+		why := "there is no vulnerability database"
 		if e.opt.DBError != nil {
 			why = e.opt.DBError.Error()
 		}
 		return e.newFinding(RuleNoDatabase, sev, where, 0, "no-database",
-			fmt.Sprintf("Dependencies were not checked for known vulnerabilities: no vulnerability database (%s). Run 'warden db update' (or 'warden db import PATH' offline) and scan again.", why), nil), true
+			fmt.Sprintf("Dependencies were not checked for known vulnerabilities: %s. Run 'warden db update' (or 'warden db import PATH' offline) and scan again.", why), nil), true
 	}
 	age := e.opt.DB.Age(e.opt.Now())
 	if age > e.opt.MaxDBAge {
