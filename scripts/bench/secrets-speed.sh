@@ -29,7 +29,18 @@ dirs=()
 for a in "${args[@]}"; do
   case $a in
     goroot) dirs+=("$(corpus_goroot)") ;;
-    node) dirs+=("$(corpus_node)") ;;
+    node)
+      # gitleaks' default configuration skips every path with a
+      # node_modules component; a hard-linked copy with those directories
+      # renamed makes it read the same files warden reads.
+      nm=$(corpus_node)
+      renamed="$BENCH_CACHE/node-renamed"
+      if [ ! -d "$renamed" ] || [ "$(cat "$renamed/.src" 2>/dev/null)" != "$(cat "$nm/../.lock-sha256")" ]; then
+        rm -rf "$renamed" && cp -al "$nm" "$renamed" 2>/dev/null || cp -a "$nm" "$renamed"
+        find "$renamed" -depth -type d -name node_modules -execdir mv {} nm_ \;
+        cp "$nm/../.lock-sha256" "$renamed/.src"
+      fi
+      dirs+=("$renamed") ;;
     *) dirs+=("$a") ;;
   esac
 done
