@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -106,11 +105,25 @@ var (
 		"ssh": true, "git": true, "find": true, "docker": true, "kubectl": true, "helm": true, "aws": true, "gcloud": true,
 		"dotenv": true, "env": true, "direnv": true,
 	}
-	secretVarRE = regexp.MustCompile(`(?i)(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_KEY|SESSION_KEY|_PAT$|^PAT$|DATABASE_URL|DB_PASS|CONNECTION_STRING)`)
-	printers    = map[string]bool{"echo": true, "printf": true, "printenv": true, "print": true, "cat": true, "tee": true, "logger": true, "say": true, "declare": true, "typeset": true}
-	shellNames  = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true, "mksh": true, "fish": true, "busybox": true, "rbash": true, "tcsh": true, "csh": true, "source": true, ".": true, "eval": true, "python": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true, "lua": true, "deno": true, "bun": true, "pwsh": true, "osascript": true}
-	systemDirs  = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Applications", "/Library", "/private", "/mnt", "/media", "/snap"}
+	printers   = map[string]bool{"echo": true, "printf": true, "printenv": true, "print": true, "cat": true, "tee": true, "logger": true, "say": true, "declare": true, "typeset": true}
+	shellNames = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true, "mksh": true, "fish": true, "busybox": true, "rbash": true, "tcsh": true, "csh": true, "source": true, ".": true, "eval": true, "python": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true, "lua": true, "deno": true, "bun": true, "pwsh": true, "osascript": true}
+	systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Applications", "/Library", "/private", "/mnt", "/media", "/snap"}
 )
+
+// secretVar reports whether an environment variable's name says it holds a
+// secret.
+func secretVar(name string) bool {
+	if strings.HasPrefix(name, "__warden_unknown_") {
+		return false
+	}
+	u := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "APIKEY", "API_KEY", "ACCESSKEY", "ACCESS_KEY", "PRIVATEKEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH_KEY", "SESSION_KEY", "DATABASE_URL", "DB_PASS", "CONNECTION_STRING"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return u == "PAT" || strings.HasSuffix(u, "_PAT")
+}
 
 func (e *execCheck) command(i int) Decision {
 	c := e.s.Commands[i]
@@ -207,7 +220,7 @@ func (e *execCheck) command(i int) Decision {
 			add(e.hit(RuleCredentialRead, "printenv prints every environment variable, including secrets; print only the variable you need (not a secret)"))
 		}
 		for _, v := range operands(args, "") {
-			if secretVarRE.MatchString(v) {
+			if secretVar(v) {
 				add(e.hit(RuleCredentialRead, "printing %s reveals a secret", v))
 			}
 		}
@@ -301,13 +314,13 @@ func (e *execCheck) command(i int) Decision {
 		}
 		for _, x := range srcs {
 			p := e.abs(x)
-			if e.g.secretPath(p) {
+			if e.g.secretPath(p, e.project) {
 				add(e.secretRead(p, name))
 			}
 		}
 	}
 	for _, r := range c.Redirects {
-		if r.Reads() && e.g.secretPath(e.abs(r.Target)) {
+		if r.Reads() && e.g.secretPath(e.abs(r.Target), e.project) {
 			add(e.secretRead(e.abs(r.Target), name))
 		}
 	}
@@ -338,7 +351,7 @@ func (e *execCheck) command(i int) Decision {
 	}
 	if interpreterNames[name] {
 		for _, q := range quotedStrings(strings.Join(args, " ")) {
-			if p := e.abs(q); e.g.secretPath(p) {
+			if p := e.abs(q); e.g.secretPath(p, e.project) {
 				add(e.secretRead(p, name))
 			}
 		}
@@ -490,13 +503,27 @@ func (e *execCheck) deleteTargets(c shell.Command, what string, targets []string
 	return d
 }
 
+// octalWorldWritable reports whether an octal mode gives others write.
+func octalWorldWritable(mode string) bool {
+	if len(mode) < 3 || len(mode) > 4 {
+		return false
+	}
+	for _, c := range mode {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	o := mode[len(mode)-1] - '0'
+	return o&2 != 0
+}
+
 func (e *execCheck) chmod(c shell.Command, args []string) Decision {
 	ops := operands(args, "")
 	if len(ops) < 2 {
 		return Decision{Verdict: Allow}
 	}
 	mode := ops[0]
-	world := regexp.MustCompile(`^[0-7]?[0-7][0-7][2367]$`).MatchString(mode) || strings.Contains(mode, "o+w") || strings.Contains(mode, "a+w") || strings.Contains(mode, "a+rwx") || strings.Contains(mode, "o+rwx") || mode == "+w" || mode == "ugo+w" || mode == "ugo+rwx"
+	world := octalWorldWritable(mode) || strings.Contains(mode, "o+w") || strings.Contains(mode, "a+w") || strings.Contains(mode, "a+rwx") || strings.Contains(mode, "o+rwx") || mode == "+w" || mode == "ugo+w" || mode == "ugo+rwx"
 	if !world {
 		return Decision{Verdict: Allow}
 	}
@@ -600,7 +627,7 @@ func (e *execCheck) redirects(c shell.Command) Decision {
 func (e *execCheck) secretVars(c shell.Command, name string) Decision {
 	var secret []string
 	for _, v := range c.Vars {
-		if secretVarRE.MatchString(v) && !strings.HasPrefix(v, "__warden_unknown_") {
+		if secretVar(v) {
 			secret = append(secret, v)
 		}
 	}
@@ -732,7 +759,7 @@ func (e *execCheck) http(c shell.Command, name string, args []string) Decision {
 		sends = true
 	}
 	for _, v := range c.Vars {
-		if secretVarRE.MatchString(v) && !strings.HasPrefix(v, "__warden_unknown_") {
+		if secretVar(v) {
 			// A secret in a request is fine to its own service; to anything
 			// off the allowlist it is exfiltration.
 			for _, u := range urls {

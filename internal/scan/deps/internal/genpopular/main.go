@@ -26,14 +26,16 @@ import (
 func main() {
 	dir := flag.String("lists", os.Getenv("WARDEN_PACKAGE_LISTS"), "directory holding npm.tsv and pypi.tsv")
 	out := flag.String("o", "popular.txt.gz", "output file")
-	nNPM := flag.Int("npm", 12000, "how many npm names to keep")
-	nPyPI := flag.Int("pypi", 8000, "how many PyPI names to keep")
+	nNPM := flag.Int("npm", 12000, "how many npm names to compare against (typosquat targets)")
+	nPyPI := flag.Int("pypi", 8000, "how many PyPI names to compare against (typosquat targets)")
+	kNPM := flag.Int("npm-known", 40000, "how many npm names count as known, never suspects")
+	kPyPI := flag.Int("pypi-known", 15000, "how many PyPI names count as known, never suspects")
 	date := flag.String("date", "", "date of the lists (default: the npm.tsv modification day)")
 	flag.Parse()
 	if *dir == "" {
 		*dir = "/work/.library/env/packages"
 	}
-	if err := run(*dir, *out, *nNPM, *nPyPI, *date); err != nil {
+	if err := run(*dir, *out, *nNPM, *nPyPI, *kNPM, *kPyPI, *date); err != nil {
 		fmt.Fprintln(os.Stderr, "genpopular:", err)
 		os.Exit(1)
 	}
@@ -90,7 +92,7 @@ func readTSV(file string, nameCol, scoreCol int, rank bool) ([]entry, error) {
 	return out, nil
 }
 
-func run(dir, out string, nNPM, nPyPI int, date string) error {
+func run(dir, out string, nNPM, nPyPI, kNPM, kPyPI int, date string) error {
 	npmFile := filepath.Join(dir, "npm.tsv")
 	npm, err := readTSV(npmFile, 0, 2, false)
 	if err != nil {
@@ -114,15 +116,20 @@ func run(dir, out string, nNPM, nPyPI int, date string) error {
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
 	w := bufio.NewWriter(zw)
 	fmt.Fprintf(w, "# warden popular packages, most popular first; lists dated %s\n", date)
+	// "@eco" lists the names typosquats are compared against; "@eco known"
+	// the next most popular names, which exist and are never suspects.
 	for _, sec := range []struct {
 		eco  string
 		list []entry
-		n    int
-	}{{"npm", npm, nNPM}, {"PyPI", pypi, nPyPI}} {
+		n, k int
+	}{{"npm", npm, nNPM, kNPM}, {"PyPI", pypi, nPyPI, kPyPI}} {
 		fmt.Fprintf(w, "@%s\n", sec.eco)
 		for i, e := range sec.list {
-			if i == sec.n {
+			if i == sec.k {
 				break
+			}
+			if i == sec.n {
+				fmt.Fprintf(w, "@%s known\n", sec.eco)
 			}
 			fmt.Fprintln(w, e.name)
 		}
