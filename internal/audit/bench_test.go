@@ -164,7 +164,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatalf("verify: %v %+v", err, rep)
 		}
 	}
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n), "events")
 }
 

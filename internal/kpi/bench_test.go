@@ -117,7 +117,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 		}
 		x.Close()
 	}
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n), "events")
 }
 
@@ -145,6 +145,6 @@ func BenchmarkReport(b *testing.B) {
 			b.Fatalf("%v %d", err, r.Events)
 		}
 	}
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n), "events")
 }
