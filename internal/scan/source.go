@@ -35,6 +35,7 @@ type Source interface {
 var (
 	ErrTooLarge   = errors.New("file larger than the size limit")
 	ErrNotRegular = errors.New("not a regular file inside the root")
+	ErrSymlink    = errors.New("a symbolic link (not followed)")
 )
 
 // FSSource reads files from an fs.FS (for files on disk use os.Root.FS, which
@@ -78,6 +79,12 @@ func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readOpened(f, name, limit)
+}
+
+// readOpened reads an open file, refusing one that is not regular or is
+// larger than limit.
+func readOpened(f fs.File, name string, limit int64) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -152,6 +159,9 @@ func walkFS(ctx context.Context, fsys fs.FS, yield func(string) error) error {
 					return err
 				}
 				continue
+			}
+			if t := e.Type(); !t.IsRegular() && t&fs.ModeSymlink == 0 {
+				continue // FIFOs, sockets, devices: not files to scan
 			}
 			if ign.Match(p, false) {
 				continue

@@ -234,7 +234,8 @@ func (s *scanner) dockerfile() error {
 			}
 			for _, f := range strings.Fields(stripFlags(args)) {
 				lf := strings.ToLower(strings.Trim(f, `[",`))
-				if strings.HasPrefix(lf, "http://") || strings.HasPrefix(lf, "https://") {
+				// A git source (repo.git#ref) is cloned, not downloaded: out of scope.
+				if (strings.HasPrefix(lf, "http://") || strings.HasPrefix(lf, "https://")) && !strings.Contains(lf, ".git#") && !strings.HasSuffix(lf, ".git") {
 					s.emit("docker-add-url", in.line, in.col, "ADD fetches a remote URL with no checksum")
 					break
 				}

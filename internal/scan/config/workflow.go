@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"regexp"
 	"sort"
 	"strings"
@@ -139,8 +140,6 @@ func untrustedExpr(expr string) bool {
 	}
 	return false
 }
-
-var exprRe = regexp.MustCompile(`\$\{\{(.*?)\}\}`)
 
 // untrustedCheckoutRef matches refs that name the pull request's own code.
 var untrustedCheckoutRef = regexp.MustCompile(`github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|refs/pull/|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.pull_request\.merge_commit_sha|github\.event\.number|github\.event\.pull_request\.number`)
@@ -312,10 +311,20 @@ func (s *scanner) checkInjection(n *node, where string) {
 	if !strings.Contains(body, "${{") {
 		return
 	}
-	for _, m := range exprRe.FindAllStringSubmatch(body, -1) {
-		if untrustedExpr(m[1]) {
-			line, col := s.locate(n, m[0])
-			s.emit("gha-script-injection", line, col, strings.TrimSpace(m[0])+" is expanded into the "+where+" script before the shell sees it")
+	for rest := body; ; {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			break
+		}
+		expr := rest[i : i+j+2]
+		rest = rest[i+j+2:]
+		if untrustedExpr(expr[3 : len(expr)-2]) {
+			line, col := s.locate(n, expr)
+			s.emit("gha-script-injection", line, col, strings.TrimSpace(expr)+" is expanded into the "+where+" script before the shell sees it")
 		}
 	}
 }
@@ -386,7 +395,10 @@ func (s *scanner) locate(n *node, needle string) (int, int) {
 		return n.line, n.col
 	}
 	start := s.lines[n.line-1]
-	if i := strings.Index(string(s.src[start:]), needle); i >= 0 {
+	// The value lies within its own text's length of its first line, plus
+	// room for quoting and indentation.
+	end := min(len(s.src), start+2*len(n.text())+4096)
+	if i := bytes.Index(s.src[start:end], []byte(needle)); i >= 0 {
 		return s.lines.pos(start + i)
 	}
 	return n.line, n.col
