@@ -674,6 +674,33 @@ func (e *Engine) Findings(path string, content []byte) []finding.Finding {
 	return out
 }
 
+// Redact returns content with every secret replaced by placeholder(m)
+// (default "[REDACTED:<rule id>]"), and the matches it replaced: what the
+// gateway does to a prompt before it leaves the machine. Secrets found
+// after decoding replace their whole encoded span.
+func (e *Engine) Redact(content []byte, placeholder func(Match) string) ([]byte, []Match) {
+	ms := e.Find(content)
+	if len(ms) == 0 {
+		return content, nil
+	}
+	if placeholder == nil {
+		placeholder = func(m Match) string { return "[REDACTED:" + m.RuleID + "]" }
+	}
+	var b bytes.Buffer
+	b.Grow(len(content))
+	pos := 0
+	for _, m := range ms {
+		if m.Start < pos {
+			continue
+		}
+		b.Write(content[pos:m.Start])
+		b.WriteString(placeholder(m))
+		pos = m.End
+	}
+	b.Write(content[pos:])
+	return b.Bytes(), ms
+}
+
 // isTestPath reports whether path is a test file or test data.
 func isTestPath(path string) bool {
 	p := "/" + strings.ToLower(path)
