@@ -74,6 +74,7 @@ type Engine struct {
 	rules   []finding.Rule
 	genIdx  int32
 	generic map[string]*compiled
+	byID    map[string]*compiled
 	kwLower []string
 }
 
@@ -170,6 +171,10 @@ func contextVariants(c *compiled) []string {
 }
 
 func (e *Engine) add(c *compiled) {
+	if e.byID == nil {
+		e.byID = map[string]*compiled{}
+	}
+	e.byID[c.ID] = c
 	c.idx = len(e.dets)
 	e.dets = append(e.dets, c)
 }
@@ -525,15 +530,14 @@ func matchPEM(c *compiled, content []byte, start, end int, out []Match) ([]Match
 // resolve drops duplicates and, where candidates overlap, keeps the most
 // specific one (a custom rule, then a provider token, then a context
 // match, then a generic assignment; raw text before decoded text; then the
-// longer one).
+// longer one). Candidates are swept in order of position, so only the
+// members of one cluster of overlapping candidates are ever compared:
+// linear in the number of candidates, whatever the input.
 func resolve(e *Engine, ms []Match) []Match {
 	prio := func(m *Match) int {
 		p := 0
-		for _, c := range e.dets {
-			if c.ID == m.RuleID {
-				p = c.prio
-				break
-			}
+		if c := e.byID[m.RuleID]; c != nil {
+			p = c.prio
 		}
 		p *= 2
 		if m.Encoding == "" {
@@ -541,36 +545,52 @@ func resolve(e *Engine, ms []Match) []Match {
 		}
 		return p
 	}
-	type ranked struct {
-		m Match
-		p int
-	}
-	rs := make([]ranked, len(ms))
-	for i := range ms {
-		rs[i] = ranked{ms[i], prio(&ms[i])}
-	}
-	// Best first, then greedily keep those that overlap nothing kept.
-	slices.SortStableFunc(rs, func(a, b ranked) int {
-		if a.p != b.p {
-			return b.p - a.p
+	better := func(a, b *Match) bool {
+		if pa, pb := prio(a), prio(b); pa != pb {
+			return pa > pb
 		}
-		if la, lb := a.m.End-a.m.Start, b.m.End-b.m.Start; la != lb {
-			return lb - la
+		if la, lb := a.End-a.Start, b.End-b.Start; la != lb {
+			return la > lb
 		}
-		return a.m.Start - b.m.Start
-	})
+		return a.Start < b.Start
+	}
+	slices.SortStableFunc(ms, func(a, b Match) int { return cmp.Compare(a.Start, b.Start) })
 	var kept []Match
-	for _, r := range rs {
-		overlaps := false
-		for _, k := range kept {
-			if r.m.Start < k.End && k.Start < r.m.End {
-				overlaps = true
-				break
+	for i := 0; i < len(ms); {
+		// ms[i:j] is a cluster: each member overlaps the cluster's span.
+		j, end := i+1, ms[i].End
+		for j < len(ms) && ms[j].Start < end {
+			end = max(end, ms[j].End)
+			j++
+		}
+		cluster := ms[i:j]
+		if len(cluster) == 1 {
+			kept = append(kept, cluster[0])
+		} else {
+			slices.SortStableFunc(cluster, func(a, b Match) int {
+				if better(&a, &b) {
+					return -1
+				}
+				if better(&b, &a) {
+					return 1
+				}
+				return 0
+			})
+			n := len(kept)
+			for _, m := range cluster {
+				overlaps := false
+				for _, k := range kept[n:] {
+					if m.Start < k.End && k.Start < m.End {
+						overlaps = true
+						break
+					}
+				}
+				if !overlaps {
+					kept = append(kept, m)
+				}
 			}
 		}
-		if !overlaps {
-			kept = append(kept, r.m)
-		}
+		i = j
 	}
 	slices.SortFunc(kept, func(a, b Match) int {
 		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.RuleID, b.RuleID))
@@ -711,14 +731,7 @@ func isTestPath(path string) bool {
 		strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") || strings.HasSuffix(base, "test.java")
 }
 
-func (e *Engine) detector(id string) *compiled {
-	for _, c := range e.dets {
-		if c.ID == id {
-			return c
-		}
-	}
-	return nil
-}
+func (e *Engine) detector(id string) *compiled { return e.byID[id] }
 
 const snippetMax = 160
 

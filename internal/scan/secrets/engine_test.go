@@ -395,3 +395,15 @@ func FuzzCustomRule(f *testing.F) {
 		e.Find([]byte("acme_0123 " + kw + " " + re))
 	})
 }
+
+// TestManyMatches: a file made of thousands of secrets is resolved in
+// linear time and every one is reported once.
+func TestManyMatches(t *testing.T) {
+	e := newEngine(t, secrets.Options{})
+	gh := fakeGitHubToken()
+	in := strings.Repeat("t="+gh+" password: \"Tr0ub4dor3x9Q\"\n", 5000)
+	ms := e.Find([]byte(in))
+	if len(ms) != 10000 {
+		t.Fatalf("%d matches, want 10000", len(ms))
+	}
+}
