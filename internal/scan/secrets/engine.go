@@ -397,10 +397,24 @@ func tokenByte(b byte) bool {
 
 func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]Match, int) {
 	_, hi := lineBounds(content, start, end, 0, contextRange+512)
+	reach := end + contextRange
+	// A keyword that opens a YAML mapping or a JSON object ("heroku:",
+	// "stripe": {) is the context of the next few lines.
+	if rest := bytes.TrimRight(content[end:hi], " \t\r"); len(rest) > 0 && (rest[len(rest)-1] == ':' || rest[len(rest)-1] == '{') && len(rest) < 8 {
+		next := hi
+		for n := 0; n < 3 && next < len(content); n++ {
+			if k := bytes.IndexByte(content[next+1:min(len(content), next+1+512)], '\n'); k >= 0 {
+				next += 1 + k
+			} else {
+				next = min(len(content), next+1+512)
+			}
+		}
+		hi, reach = next, next
+	}
 	// Candidate values start right after a quote, '=', ':', space...
 	// within contextRange of the keyword; the pattern is tried anchored at
 	// each, so a name like HEROKU_API_KEY is never taken for a value.
-	for p := end + 1; p <= min(hi-1, end+contextRange); p++ {
+	for p := end + 1; p <= min(hi-1, reach); p++ {
 		if !valueOpeners[content[p-1]] || valueOpeners[content[p]] {
 			continue
 		}
@@ -415,6 +429,9 @@ func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]M
 		vs, ve = vs+p, ve+p
 		if bytes.IndexByte(content[end:vs], ',') >= 0 {
 			continue // a later column of a CSV row, not the keyword's value
+		}
+		if content[p-1] == '\n' {
+			continue // a value must follow a key on its own line
 		}
 		if ve < len(content) && tokenByte(content[ve]) && !(content[ve] == '.' && (ve+1 == len(content) || !isAlnum(content[ve+1]))) {
 			continue

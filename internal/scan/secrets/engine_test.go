@@ -67,6 +67,9 @@ func TestFind(t *testing.T) {
 		{"lockfile integrity", `"integrity": "sha512-` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7, 99, 201, 13}, 16)) + `"`, nil},
 		{"image data", `<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">`, nil},
 		{"docs example AWS key", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", nil},
+		{"provider key nested in YAML", "heroku:\n  app: billing\n  api_key: 3f2b8c4e-9a1d-4e7f-b6c5-2d8e9f0a1b3c\n", []loc{{"heroku-api-key", 3, 12, ""}}},
+		{"provider key nested in JSON", "{\"twilio\": {\n  \"auth_token\": \"9c1f4e7a2b8d3c6f5e0a1d4b7c2e9f3a\"}}\n", []loc{{"twilio-auth-token", 2, 18, ""}}},
+		{"provider name far above", "heroku:\n\n\n\n\n  api_key: 3f2b8c4e-9a1d-4e7f-b6c5-2d8e9f0a1b3c\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := locs(e.Find([]byte(tc.in)))
