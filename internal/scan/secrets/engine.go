@@ -89,10 +89,22 @@ func New(opts Options) (*Engine, error) {
 		disabled[id] = true
 	}
 	e := &Engine{decode: !opts.NoDecode, genIdx: -1, generic: map[string]*compiled{}}
+	// Custom rules first: a user's mistake is reported before any work.
 	ids := map[string]bool{}
 	for i := range builtin {
-		d := &builtin[i]
+		ids[builtin[i].ID] = true
+	}
+	var custom []*Detector
+	for i, r := range opts.Custom {
+		d, err := customDetector(i, r, ids)
+		if err != nil {
+			return nil, err
+		}
 		ids[d.ID] = true
+		custom = append(custom, d)
+	}
+	for i := range builtin {
+		d := &builtin[i]
 		if disabled[d.ID] {
 			continue
 		}
@@ -103,18 +115,13 @@ func New(opts Options) (*Engine, error) {
 		}
 		e.add(c)
 	}
-	for i, r := range opts.Custom {
-		d, err := customDetector(i, r, ids)
-		if err != nil {
-			return nil, err
-		}
-		ids[d.ID] = true
+	for i, d := range custom {
 		if disabled[d.ID] {
 			continue
 		}
 		c, err := compile(d, true)
 		if err != nil {
-			return nil, fmt.Errorf("rules.secrets[%d] (id %q): %w", i, r.ID, err)
+			return nil, fmt.Errorf("rules.secrets[%d] (id %q): %w", i, d.ID, err)
 		}
 		e.add(c)
 	}
