@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"regexp"
 	"strings"
 )
@@ -120,9 +121,9 @@ func identByte(b byte) bool {
 	return isAlnum(b) || b == '_' || b == '-' || b == '.'
 }
 
-var identifierRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var identifierRe = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-var memberAccess = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
+var memberAccess = lazyre.New(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
 
 func (e *Engine) matchGeneric(content []byte, start, end int, out []Match) ([]Match, int) {
 	// The keyword must end the name (trailing digits or a plural aside):
@@ -282,7 +283,7 @@ func isHex(v string) bool {
 	return true
 }
 
-var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var uuidRe = lazyre.New(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // genericValueOK gates a generic candidate value.
 func genericValueOK(rule, name, v string, quoted bool) bool {
