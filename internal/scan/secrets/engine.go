@@ -133,7 +133,7 @@ func New(opts Options) (*Engine, error) {
 			e.noKw = append(e.noKw, int32(i))
 			continue
 		}
-		for _, k := range c.Keywords {
+		for _, k := range contextVariants(c) {
 			lk := strings.ToLower(k)
 			id, ok := kwID[lk]
 			if !ok {
@@ -152,6 +152,21 @@ func New(opts Options) (*Engine, error) {
 		e.rules = append(e.rules, c.Rule())
 	}
 	return e, nil
+}
+
+// contextVariants adds, for a context detector, each keyword without its
+// separators: the keyword "scw_secret" must also find scwSecretKey.
+func contextVariants(c *compiled) []string {
+	if c.kind != kindContext {
+		return c.Keywords
+	}
+	out := slices.Clone(c.Keywords)
+	for _, k := range c.Keywords {
+		if v := strings.NewReplacer("_", "", "-", "").Replace(k); v != k && len(v) >= 4 && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (e *Engine) add(c *compiled) {
@@ -188,19 +203,19 @@ func customDetector(i int, r policy.SecretRule, ids map[string]bool) (*Detector,
 	if sev == 0 {
 		sev = finding.SeverityHigh
 	}
-	title := r.Message
-	if title == "" {
-		title = "Custom secret " + r.ID
+	fix := r.Message
+	if fix == "" {
+		fix = "Rotate the credential and load it at run time from a secret manager or environment variable."
 	}
 	return &Detector{
 		ID:         r.ID,
-		Title:      title,
+		Title:      "Secret (" + r.ID + ")",
 		Family:     FamilyCustom,
 		Severity:   sev,
 		Keywords:   r.Keywords,
 		Regex:      r.Regex,
 		MinEntropy: r.Entropy,
-		Fix:        "Rotate the credential and load it at run time from a secret manager or environment variable.",
+		Fix:        fix,
 	}, nil
 }
 
@@ -210,15 +225,23 @@ func (e *Engine) Name() string { return EngineName }
 // Rules implements scan.Engine: one rule per detector, CWE-798.
 func (e *Engine) Rules() []finding.Rule { return slices.Clone(e.rules) }
 
+// Keywords lists the prefilter's keywords (lower-cased, deduplicated).
+func (e *Engine) Keywords() []string { return slices.Clone(e.kwLower) }
+
 // Detectors lists the built-in detectors (shared data: do not modify).
 func Detectors() []Detector { return builtin }
 
 // Find returns the secrets in content, ordered by position. Overlapping
 // candidates are resolved to the most specific detector.
 func (e *Engine) Find(content []byte) []Match {
-	ms := e.find(content, nil)
+	var runs []int
+	var runsp *[]int
 	if e.decode {
-		ms = e.findDecoded(content, ms)
+		runsp = &runs
+	}
+	ms := e.findRuns(content, nil, runsp)
+	if e.decode {
+		ms = e.findDecoded(content, ms, runs)
 	}
 	if len(ms) == 0 {
 		return nil
@@ -232,8 +255,12 @@ func (e *Engine) Find(content []byte) []Match {
 type cand = Match
 
 func (e *Engine) find(content []byte, out []Match) []Match {
+	return e.findRuns(content, out, nil)
+}
+
+func (e *Engine) findRuns(content []byte, out []Match, runs *[]int) []Match {
 	last := make([]int, len(e.dets))
-	e.pf.scan(content, func(h hit) {
+	e.pf.scanRuns(content, func(h hit) {
 		start := h.end - len(e.kwLower[h.kw])
 		for _, di := range e.byKw[h.kw] {
 			if start < last[di] {
@@ -253,7 +280,7 @@ func (e *Engine) find(content []byte, out []Match) []Match {
 				out, last[di] = e.matchGeneric(content, start, h.end, out)
 			}
 		}
-	})
+	}, runs)
 	for _, di := range e.noKw {
 		c := e.dets[di]
 		out = c.collect(content, 0, c.re.FindAllSubmatchIndex(content, -1), false, out)
@@ -365,19 +392,22 @@ func tokenByte(b byte) bool {
 
 func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]Match, int) {
 	_, hi := lineBounds(content, start, end, 0, contextRange+512)
-	locs := c.re.FindAllSubmatchIndex(content[end:hi], -1)
-	for _, m := range locs {
-		vs, ve := m[2*c.group], m[2*c.group+1]
+	// Candidate values start right after a quote, '=', ':', space...
+	// within contextRange of the keyword; the pattern is tried anchored at
+	// each, so a name like HEROKU_API_KEY is never taken for a value.
+	for p := end + 1; p <= min(hi-1, end+contextRange); p++ {
+		if !valueOpeners[content[p-1]] || valueOpeners[content[p]] {
+			continue
+		}
+		loc := c.anchored.FindSubmatchIndex(content[p:min(hi, p+c.maxLen+1)])
+		if loc == nil {
+			continue
+		}
+		vs, ve := loc[2*c.group], loc[2*c.group+1]
 		if vs < 0 || ve <= vs {
 			continue
 		}
-		if vs > contextRange {
-			break
-		}
-		vs, ve = vs+end, ve+end
-		if !valueOpeners[content[vs-1]] {
-			continue
-		}
+		vs, ve = vs+p, ve+p
 		if ve < len(content) && tokenByte(content[ve]) && !(content[ve] == '.' && (ve+1 == len(content) || !isAlnum(content[ve+1]))) {
 			continue
 		}
@@ -676,3 +706,5 @@ func Snippet(content []byte, ms []Match, i int) string {
 
 // Mask is the redacted form of a secret as every output shows it.
 func Mask(v string) string { return redact.Mask(v) }
+
+//go:generate go run ./corpus/gen -out testdata/corpus

@@ -26,6 +26,8 @@ import (
 var genericKeywords = []string{
 	"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "api_key",
 	"api-key", "accesskey", "access_key", "credential", "privatekey", "private_key", "_pass", ".pass",
+	"pass", "secret_key", "secretkey", "secret-key", "signing_key", "signingkey", "signing-key", "encryption_key", "encryptionkey", "master_key", "masterkey",
+	"auth_key", "authkey", "app_key", "appkey", "service_key", "servicekey", "client_key", "clientkey",
 }
 
 // terminal words: a name ending in one of these holds a credential.
@@ -118,6 +120,20 @@ func identByte(b byte) bool {
 var memberAccess = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
 
 func (e *Engine) matchGeneric(content []byte, start, end int, out []Match) ([]Match, int) {
+	// The keyword must end the name (trailing digits or a plural aside):
+	// passwordHash and tokenizer are rejected here, before any work.
+	// Returning start, not the name's end, lets a longer keyword that
+	// starts at the same place (pass, password) have its turn.
+	j := end
+	if j < len(content) && content[j] == 's' {
+		j++
+	}
+	for j < len(content) && '0' <= content[j] && content[j] <= '9' {
+		j++
+	}
+	if j < len(content) && isAlnum(content[j]) {
+		return out, start
+	}
 	// The whole name around the keyword.
 	l, r := start, end
 	for l > 0 && identByte(content[l-1]) && start-l < 128 {
@@ -288,7 +304,7 @@ func genericValueOK(rule, name, v string, quoted bool) bool {
 		return false
 	}
 	if !quoted {
-		if strings.ContainsAny(v, "()[]{}<>$%") || memberAccess.MatchString(v) {
+		if strings.ContainsAny(v, "()[]{}<>$") || memberAccess.MatchString(v) {
 			return false
 		}
 		// Bare words in code are identifiers; a bare credential in a
