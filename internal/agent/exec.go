@@ -132,6 +132,9 @@ func (e *execCheck) command(i int) Decision {
 	name := c.Name()
 	args := c.Args()
 
+	if slices.Contains(c.Via, shell.Decoded) {
+		add(e.hit(RuleObfuscatedExec, "%s comes from a script decoded at run time (%s); run commands directly instead of hiding them", name, strings.Join(c.Via, " > ")))
+	}
 	if c.Dynamic() {
 		add(e.hit(RuleDynamicCommand, "the program %q is only known when the command runs, so warden cannot judge it; use the program's name directly", c.Argv[0]))
 	}
@@ -350,7 +353,11 @@ func (e *execCheck) command(i int) Decision {
 		}
 	}
 	if interpreterNames[name] {
-		for _, q := range quotedStrings(strings.Join(args, " ")) {
+		code := strings.Join(args, " ")
+		if runsDecoded(code) {
+			add(e.hit(RuleObfuscatedExec, "%s code decodes data and runs it (e.g. os.system(b64decode(...))), which hides what it does; run the commands directly", name))
+		}
+		for _, q := range quotedStrings(code) {
 			if p := e.abs(q); e.g.secretPath(p, e.project) {
 				add(e.secretRead(p, name))
 			}
@@ -367,6 +374,28 @@ func (e *execCheck) command(i int) Decision {
 		}
 	}
 	return d
+}
+
+// runsDecoded reports whether inline code both decodes data and executes
+// something: the shape of a hidden payload.
+func runsDecoded(code string) bool {
+	low := strings.ToLower(code)
+	execs := false
+	for _, w := range []string{"system(", "popen(", "subprocess", "exec(", "eval(", "execsync", "spawn", "child_process", "`", "%x(", "shell_exec", "passthru(", "os.exec", "runtime.exec"} {
+		if strings.Contains(low, w) {
+			execs = true
+			break
+		}
+	}
+	if !execs {
+		return false
+	}
+	for _, w := range []string{"b64decode", "base64", "atob(", "unhexlify", "fromhex", "codecs.decode", "fromcharcode", "decode('hex", "decode(\"hex", "pack(", "unpack(", "zlib.decompress", "gzip.decompress", "rot13", "rot_13", "[::-1]", "reverse()"} {
+		if strings.Contains(low, w) {
+			return true
+		}
+	}
+	return false
 }
 
 var interpreterNames = map[string]bool{"python": true, "python3": true, "python2": true, "perl": true, "ruby": true, "node": true, "php": true, "deno": true, "bun": true, "lua": true}

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Secrets scan speed, side by side: `warden scan --engines secrets` and
-# `gitleaks dir` on the same tree (default: $(go env GOROOT)/src; pass
-# other directories as arguments, e.g. a node_modules tree), with 1 and 2
+# `gitleaks dir` on the same trees (default: the benchmark harness' corpora,
+# `goroot` = $(go env GOROOT)/src and `node` = the pinned node_modules tree
+# of bench/corpus, installed by scripts/bench/lib.sh; or directories given
+# as arguments), with 1 and 2
 # cores (GOMAXPROCS, and --jobs for warden), wall time and peak RSS from
 # /usr/bin/time. Both skip files over 1 MiB (warden's default
 # gates.max_file_size; gitleaks --max-target-megabytes 1).
 #
-#   scripts/bench/secrets-speed.sh [DIR...]
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+#   scripts/bench/secrets-speed.sh [goroot|node|DIR...]
+. "$(dirname "$0")/lib.sh"
+cd "$BENCH_ROOT"
 
 GITLEAKS_VERSION=v8.30.1
 CACHE=${WARDEN_BENCH_CACHE:-$HOME/.cache/warden-bench}
@@ -21,13 +23,32 @@ if [ ! -x "$GITLEAKS" ] || [ ! -f "$CACHE/bin/.gitleaks-$GITLEAKS_VERSION" ]; th
 fi
 [ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 2; }
 
-dirs=("$@")
-[ ${#dirs[@]} -gt 0 ] || dirs=("$(go env GOROOT)/src")
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(goroot node)
+dirs=()
+for a in "${args[@]}"; do
+  case $a in
+    goroot) dirs+=("$(corpus_goroot)") ;;
+    node)
+      # gitleaks' default configuration skips every path with a
+      # node_modules component; a hard-linked copy with those directories
+      # renamed makes it read the same files warden reads.
+      nm=$(corpus_node)
+      renamed="$BENCH_CACHE/node-renamed"
+      if [ ! -d "$renamed" ] || [ "$(cat "$renamed/.src" 2>/dev/null)" != "$(cat "$nm/../.lock-sha256")" ]; then
+        rm -rf "$renamed" && cp -al "$nm" "$renamed" 2>/dev/null || cp -a "$nm" "$renamed"
+        find "$renamed" -depth -type d -name node_modules -execdir mv {} nm_ \;
+        cp "$nm/../.lock-sha256" "$renamed/.src"
+      fi
+      dirs+=("$renamed") ;;
+    *) dirs+=("$a") ;;
+  esac
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/warden" ./cmd/warden
 
-measure() { # label cores dir cmd... -> prints "seconds maxrss_kb"
+measure_cores() { # label cores dir cmd... -> prints "seconds maxrss_kb"
   local out="$work/time.txt"
   GOMAXPROCS="$2" /usr/bin/time -f "%e %M" -o "$out" "${@:4}" >/dev/null 2>"$work/stderr" || true
   tail -n 1 "$out"
@@ -38,11 +59,11 @@ echo
 echo "| tree | size | cores | warden | warden RSS | gitleaks | gitleaks RSS | speed-up | warden findings | gitleaks findings |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for dir in "${dirs[@]}"; do
-  size=$(du -sm "$dir" | cut -f1)
+  size=$(du -sm --apparent-size "$dir" | cut -f1)
   for cores in 1 2; do
-    read -r wt wrss < <(measure warden "$cores" "$dir" "$work/warden" scan "$dir" --engines secrets --format json \
+    read -r wt wrss < <(measure_cores warden "$cores" "$dir" "$work/warden" scan "$dir" --engines secrets --format json \
       --no-progress --jobs "$cores" --no-baseline --output "$work/warden.json")
-    read -r gt grss < <(measure gitleaks "$cores" "$dir" "$GITLEAKS" dir "$dir" --no-banner --log-level error \
+    read -r gt grss < <(measure_cores gitleaks "$cores" "$dir" "$GITLEAKS" dir "$dir" --no-banner --log-level error \
       --max-target-megabytes 1 --exit-code 0 --report-format json --report-path "$work/gitleaks.json")
     wf=$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))["findings"]))' "$work/warden.json" 2>/dev/null || echo "?")
     gf=$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1]))))' "$work/gitleaks.json" 2>/dev/null || echo "?")

@@ -2,7 +2,7 @@ package config
 
 import (
 	"encoding/json"
-	"regexp"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"strings"
 )
 
@@ -18,8 +18,8 @@ type instruction struct {
 }
 
 var (
-	heredocStart    = regexp.MustCompile(`<<(-?)\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?`)
-	escapeDirective = regexp.MustCompile(`(?i)^#\s*escape\s*=\s*(\S)`)
+	heredocStart    = lazyre.New(`<<(-?)\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?`)
+	escapeDirective = lazyre.New(`(?i)^#\s*escape\s*=\s*(\S)`)
 )
 
 // maxInstructions bounds the work on a hostile file.
@@ -151,7 +151,7 @@ type dockerStage struct {
 	nonRootBase     bool
 }
 
-var dockerVar = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}?`)
+var dockerVar = lazyre.New(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}?`)
 
 func (s *scanner) dockerfile() error {
 	ins := parseDockerfile(s.src)

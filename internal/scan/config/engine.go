@@ -14,8 +14,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/finding"
@@ -228,7 +228,7 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // credentialish matches long tokens mixing letters and digits: API keys,
 // tokens, hex digests. They are masked in snippets because the line a
 // config rule points at may also hold a credential no rule looked at.
-var credentialish = regexp.MustCompile(`[A-Za-z0-9_\-+/=.]{20,}`)
+var credentialish = lazyre.New(`[A-Za-z0-9_\-+/=.]{20,}`)
 
 func maskTokens(t string) string {
 	idx := credentialish.FindAllStringIndex(t, -1)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"regexp"
 	"sort"
 	"strings"
@@ -21,7 +22,7 @@ func (s *scanner) yamlDocs() ([]*node, error) {
 	return docs, nil
 }
 
-var yamlErrLine = regexp.MustCompile(`line (\d+)`)
+var yamlErrLine = lazyre.New(`line (\d+)`)
 
 func atoiSafe(s string) int {
 	n := 0
@@ -142,13 +143,13 @@ func untrustedExpr(expr string) bool {
 }
 
 // untrustedCheckoutRef matches refs that name the pull request's own code.
-var untrustedCheckoutRef = regexp.MustCompile(`github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|refs/pull/|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.pull_request\.merge_commit_sha|github\.event\.number|github\.event\.pull_request\.number`)
+var untrustedCheckoutRef = lazyre.New(`github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|refs/pull/|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.pull_request\.merge_commit_sha|github\.event\.number|github\.event\.pull_request\.number`)
 
-var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var fullSHA = lazyre.New(`^[0-9a-f]{40}$`)
 
-var secretExpr = regexp.MustCompile(`\$\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}`)
+var secretExpr = lazyre.New(`\$\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}`)
 
-var printCmd = regexp.MustCompile(`(?i)(^|[;&|(]\s*|\bthen\s+|\bdo\s+)(echo|printf|write-host|write-output|console\.log|print)\b`)
+var printCmd = lazyre.New(`(?i)(^|[;&|(]\s*|\bthen\s+|\bdo\s+)(echo|printf|write-host|write-output|console\.log|print)\b`)
 
 func (s *scanner) workflow() error {
 	docs, err := s.yamlDocs()

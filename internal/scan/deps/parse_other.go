@@ -6,8 +6,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/vulndb"
@@ -51,7 +51,7 @@ func parseCargoLock(p string, data []byte) (*File, error) {
 	return f, nil
 }
 
-var platformSuffix = regexp.MustCompile(`-(x86|x64|arm|aarch|universal|java|jruby|mswin|mingw|darwin|linux|musl|wasm)[A-Za-z0-9_.-]*$`)
+var platformSuffix = lazyre.New(`-(x86|x64|arm|aarch|universal|java|jruby|mswin|mingw|darwin|linux|musl|wasm)[A-Za-z0-9_.-]*$`)
 
 // parseGemfileLock reads Gemfile.lock: the GEM, GIT and PATH sections'
 // specs (four-space indented "name (version)" lines).
@@ -256,7 +256,7 @@ func parsePom(p string, data []byte) (*File, error) {
 	return f, nil
 }
 
-var propRE = regexp.MustCompile(`\$\{([^}]+)\}`)
+var propRE = lazyre.New(`\$\{([^}]+)\}`)
 
 func interpolate(s string, props map[string]string) string {
 	for range 5 { // properties may refer to properties

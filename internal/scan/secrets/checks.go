@@ -136,6 +136,7 @@ var defaultPasswords = map[string]bool{
 	"mypassword": true, "mysecretpassword": true, "p@ssw0rd": true, "pa55word": true, "password123": true,
 	"secret123": true, "letmein": true, "qwerty": true, "hunter2": true, "s3cr3t": true, "token": true,
 	"apikey": true, "api_key": true, "api-key": true, "pwd": true, "default": true, "none": true, "null": true,
+	"opensesame": true, "open sesame": true, "p@ssword": true, "password1": true, "passw0rd": true, "pa$$word": true,
 }
 
 // IsPlaceholder reports whether a candidate value is a template,

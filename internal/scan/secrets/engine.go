@@ -408,6 +408,9 @@ func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]M
 			continue
 		}
 		vs, ve = vs+p, ve+p
+		if bytes.IndexByte(content[end:vs], ',') >= 0 {
+			continue // a later column of a CSV row, not the keyword's value
+		}
 		if ve < len(content) && tokenByte(content[ve]) && !(content[ve] == '.' && (ve+1 == len(content) || !isAlnum(content[ve+1]))) {
 			continue
 		}
@@ -467,11 +470,32 @@ func matchURL(c *compiled, content []byte, start, end int, out []Match) ([]Match
 	if ve-vs < minLen || ve-vs > 128 || len(host) == 0 || colon == i && c.ID != "redis-connection-url" {
 		return out, j
 	}
+	if c.ID == "url-basic-auth" && exampleHost(string(host)) {
+		return out, j // documentation and test URLs
+	}
 	v := string(content[vs:ve])
 	if strings.EqualFold(v, string(content[i:colon])) || !c.accept(v) {
 		return out, j // user:user@ is a stock default
 	}
 	return append(out, c.match(vs, ve, v)), j
+}
+
+// exampleHost: reserved and conventional documentation host names.
+func exampleHost(h string) bool {
+	h = strings.ToLower(h)
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		h = h[:i]
+	}
+	for _, suf := range []string{"example.com", "example.org", "example.net", ".example", ".test", ".invalid", ".localhost", ".faketld"} {
+		if h == strings.TrimPrefix(suf, ".") || strings.HasSuffix(h, suf) {
+			return true
+		}
+	}
+	switch h {
+	case "localhost", "foo.com", "bar.com", "google.com", "host.com", "domain.com", "server.com", "yourdomain.com":
+		return true
+	}
+	return false
 }
 
 func matchPEM(c *compiled, content []byte, start, end int, out []Match) ([]Match, int) {
@@ -618,6 +642,11 @@ func (e *Engine) Findings(path string, content []byte) []finding.Finding {
 		if c != nil {
 			msg += " " + c.FixHint()
 		}
+		if m.Family == FamilyGeneric && isTestPath(path) && isHex(m.Value.Reveal()) {
+			// Hex values assigned to secret-sounding names in tests and
+			// test data are test vectors (RFC keys, expected digests).
+			continue
+		}
 		fd := finding.Finding{
 			RuleID:   m.RuleID,
 			Engine:   EngineName,
@@ -643,6 +672,16 @@ func (e *Engine) Findings(path string, content []byte) []finding.Finding {
 		out = append(out, fd)
 	}
 	return out
+}
+
+// isTestPath reports whether path is a test file or test data.
+func isTestPath(path string) bool {
+	p := "/" + strings.ToLower(path)
+	base := p[strings.LastIndexByte(p, '/')+1:]
+	return strings.Contains(p, "/testdata/") || strings.Contains(p, "/test/") || strings.Contains(p, "/tests/") ||
+		strings.Contains(p, "/__tests__/") || strings.Contains(p, "/fixtures/") ||
+		strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") ||
+		strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") || strings.HasSuffix(base, "test.java")
 }
 
 func (e *Engine) detector(id string) *compiled {

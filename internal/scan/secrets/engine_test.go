@@ -137,10 +137,34 @@ func TestGeneric(t *testing.T) {
 		`token: "<your-token>"`,
 		`e.password=t.value,n.token=r.token,a.secret=o`,
 		`auth_token = "this is not a token"`,
+		`--- PASS: TestAddrStringAllocs/ipv4-in-ipv6 (0.00s)`,
+		`PrivateKey:  testRSA2048PrivateKey,`,
+		`"encryptionKey": "encryptionKey-mlkem1024",`,
+		`"http://jane:Tr0ub4dor3x9Q@google.com",`,
+		`Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l`,
+		`github.com/hetznercloud/hcloud-go,v1.15.1,h1:G8Q+xyAqQ5IUY7yq4HKZgkabFa0S/VXJXq3TGCeT8JM=,0284d3c4b8d5e8e0c7a8b4e1d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8`,
 	}
 	for _, n := range neg {
 		if ms := e.Find([]byte(n)); len(ms) != 0 {
 			t.Errorf("%q: got %v, want nothing", n, ruleIDs(ms))
+		}
+	}
+}
+
+// TestTestVectors: hex values under secret-sounding names are test
+// vectors in test files, secrets elsewhere.
+func TestTestVectors(t *testing.T) {
+	e := newEngine(t, secrets.Options{})
+	line := []byte(`SharedSecret: "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",` + "\n")
+	for path, want := range map[string]int{
+		"crypto/ecdh/ecdh_test.go":          0,
+		"crypto/hpke/testdata/vectors.json": 0,
+		"tests/test_crypto.py":              0,
+		"internal/config/defaults.go":       1,
+		"deploy/values.yaml":                1,
+	} {
+		if got := len(e.Findings(path, line)); got != want {
+			t.Errorf("%s: %d findings, want %d", path, got, want)
 		}
 	}
 }

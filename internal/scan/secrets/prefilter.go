@@ -115,6 +115,15 @@ func buildPrefilter(keywords []string) *prefilter {
 	return p
 }
 
+var base64Mask = func() (t [256]int) {
+	for i := range t {
+		if base64Byte[i] {
+			t[i] = -1
+		}
+	}
+	return t
+}()
+
 // hit is one keyword occurrence: keyword id and the byte offset just past
 // its end.
 type hit struct {
@@ -150,14 +159,14 @@ func (p *prefilter) scanRuns(b []byte, fn func(h hit), runs *[]int) {
 	}
 	run := 0
 	for i, c := range b {
-		if base64Byte[c] {
-			run++
-		} else {
-			if run >= minBase64Run {
-				*runs = append(*runs, i-run, i)
-			}
-			run = 0
+		// Branch-free run counting: the mask is all ones for a base64
+		// byte and zero otherwise; the rare end of a long run is the only
+		// branch taken.
+		m := base64Mask[c]
+		if m == 0 && run >= minBase64Run {
+			*runs = append(*runs, i-run, i)
 		}
+		run = (run + 1) & m
 		t := trans[s*nclass+int(class[c])]
 		s = int(t >> 1)
 		if t&1 != 0 {
