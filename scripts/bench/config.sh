@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ACTIONLINT_VERSION=v1.7.7
-TFSEC_VERSION=v1.28.13
+TFSEC_VERSION=v1.26.0 # the newest version the Go proxy serves
 GO_INTERNAL_VERSION=v1.16.0
 COPIES=${COPIES:-200}
 
@@ -40,7 +40,7 @@ fi
 timed() { # timed NAME CMD...: wall seconds and peak RSS, output discarded
   local name=$1
   shift
-  /usr/bin/time -f "$name: %e s wall, %M KB peak RSS" "$@" >/dev/null 2>"$work/time.err" || true
+  /usr/bin/time -f "$name: %e s wall, %U s user, %S s sys, %M KB peak RSS" "$@" >/dev/null 2>"$work/time.err" || true
   tail -1 "$work/time.err"
 }
 
@@ -86,7 +86,7 @@ if [ "$have_tfsec" = 1 ]; then
     mkdir -p "$d"
     "$bin/txtar-x" -C "$d" "$f"
     labels=$(grep -c '^want ' "$f" || true)
-    wn=$( (cd "$d" && "$bin/warden" scan --engines config --format json . 2>/dev/null || true) | grep -c '"rule_id": "tf-' || true)
+    wn=$( (cd "$d" && "$bin/warden" scan --engines config --format json . 2>/dev/null || true) | grep -cE '"rule_id": "(tf-|config-unparsable)' || true)
     tn=$("$bin/tfsec" --no-color --format json --soft-fail "$d" 2>/dev/null | grep -c '"rule_id"' || true)
     printf '%-30s labelled=%-3s warden=%-3s tfsec=%-3s\n' "$name" "$labels" "$wn" "$tn"
   done

@@ -22,7 +22,7 @@ var knownTokenPrefix = lazyre.New(`^(ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|sk-[
 
 // placeholder matches values that are obviously not a real credential: a
 // variable reference, a template, an empty or example value.
-var placeholder = lazyre.New(`(?i)^(\$\{?[A-Za-z_][A-Za-z0-9_:.\-]*\}?|\$\{\{.*\}\}|\{\{.*\}\}|<[^>]*>|\[[^\]]*\]|%[A-Za-z_]+%|\$\([^)]*\)|x{3,}|\*+|\.\.\.|(your|my|the|example|sample|dummy|fake|test|placeholder|changeme|change[_-]?me|replace[_-]?me|todo|tbd|none|null|nil|undefined|empty|redacted|secret|password|token)([_\- ].*)?|true|false|yes|no|on|off|\d{1,6}|/run/secrets/.*|/var/run/secrets/.*|/etc/.*|file:.*|vault:.*|arn:aws:.*|projects/.*/secrets/.*|ref\+.*|op://.*)$`)
+var placeholder = lazyre.New(`(?i)^(\$\{?[A-Za-z_][A-Za-z0-9_:.\-]*\}?|\$\{\{.*\}\}|\{\{.*\}\}|<[^>]*>|\[[^\]]*\]|%[A-Za-z_]+%|\$\([^)]*\)|x{3,}|\*+|\.\.\.|(your|example|sample|dummy|fake|test|placeholder|changeme|change[_-]?me|replace[_-]?me|todo|tbd|none|null|nil|undefined|empty|redacted|secret|password|token)([_\- ].*)?|true|false|yes|no|on|off|\d{1,6}|/run/secrets/.*|/var/run/secrets/.*|/etc/.*|file:.*|vault:.*|arn:aws:.*|projects/.*/secrets/.*|ref\+.*|op://.*)$`)
 
 // isLiteralSecret reports whether a value assigned to a secret-named key is
 // a literal credential rather than a reference or placeholder.
