@@ -16,7 +16,7 @@ OSV_VERSION=v2.3.5
 cd "$BENCH_ROOT"
 
 osv="$BENCH_CACHE/bin/osv-scanner"
-if [ "$("$osv" --version 2>/dev/null | grep -o 'version: [0-9.]*')" != "version: ${OSV_VERSION#v}" ]; then
+if [ "$("$osv" --version 2>/dev/null | grep -m1 -o 'version: [0-9.]*')" != "version: ${OSV_VERSION#v}" ]; then
   log "installing osv-scanner $OSV_VERSION"
   GOBIN="$BENCH_CACHE/bin" GOFLAGS= go install "github.com/google/osv-scanner/v2/cmd/osv-scanner@$OSV_VERSION"
 fi
