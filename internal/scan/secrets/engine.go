@@ -74,6 +74,7 @@ type Engine struct {
 	rules   []finding.Rule
 	genIdx  int32
 	generic map[string]*compiled
+	byID    map[string]*compiled
 	kwLower []string
 }
 
@@ -88,10 +89,22 @@ func New(opts Options) (*Engine, error) {
 		disabled[id] = true
 	}
 	e := &Engine{decode: !opts.NoDecode, genIdx: -1, generic: map[string]*compiled{}}
+	// Custom rules first: a user's mistake is reported before any work.
 	ids := map[string]bool{}
 	for i := range builtin {
-		d := &builtin[i]
+		ids[builtin[i].ID] = true
+	}
+	var custom []*Detector
+	for i, r := range opts.Custom {
+		d, err := customDetector(i, r, ids)
+		if err != nil {
+			return nil, err
+		}
 		ids[d.ID] = true
+		custom = append(custom, d)
+	}
+	for i := range builtin {
+		d := &builtin[i]
 		if disabled[d.ID] {
 			continue
 		}
@@ -102,18 +115,13 @@ func New(opts Options) (*Engine, error) {
 		}
 		e.add(c)
 	}
-	for i, r := range opts.Custom {
-		d, err := customDetector(i, r, ids)
-		if err != nil {
-			return nil, err
-		}
-		ids[d.ID] = true
+	for i, d := range custom {
 		if disabled[d.ID] {
 			continue
 		}
 		c, err := compile(d, true)
 		if err != nil {
-			return nil, fmt.Errorf("rules.secrets[%d] (id %q): %w", i, r.ID, err)
+			return nil, fmt.Errorf("rules.secrets[%d] (id %q): %w", i, d.ID, err)
 		}
 		e.add(c)
 	}
@@ -170,6 +178,10 @@ func contextVariants(c *compiled) []string {
 }
 
 func (e *Engine) add(c *compiled) {
+	if e.byID == nil {
+		e.byID = map[string]*compiled{}
+	}
+	e.byID[c.ID] = c
 	c.idx = len(e.dets)
 	e.dets = append(e.dets, c)
 }
@@ -392,10 +404,24 @@ func tokenByte(b byte) bool {
 
 func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]Match, int) {
 	_, hi := lineBounds(content, start, end, 0, contextRange+512)
+	reach := end + contextRange
+	// A keyword that opens a YAML mapping or a JSON object ("heroku:",
+	// "stripe": {) is the context of the next few lines.
+	if rest := bytes.TrimRight(content[end:hi], " \t\r"); len(rest) > 0 && (rest[len(rest)-1] == ':' || rest[len(rest)-1] == '{') && len(rest) < 8 {
+		next := hi
+		for n := 0; n < 3 && next < len(content); n++ {
+			if k := bytes.IndexByte(content[next+1:min(len(content), next+1+512)], '\n'); k >= 0 {
+				next += 1 + k
+			} else {
+				next = min(len(content), next+1+512)
+			}
+		}
+		hi, reach = next, next
+	}
 	// Candidate values start right after a quote, '=', ':', space...
 	// within contextRange of the keyword; the pattern is tried anchored at
 	// each, so a name like HEROKU_API_KEY is never taken for a value.
-	for p := end + 1; p <= min(hi-1, end+contextRange); p++ {
+	for p := end + 1; p <= min(hi-1, reach); p++ {
 		if !valueOpeners[content[p-1]] || valueOpeners[content[p]] {
 			continue
 		}
@@ -410,6 +436,9 @@ func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]M
 		vs, ve = vs+p, ve+p
 		if bytes.IndexByte(content[end:vs], ',') >= 0 {
 			continue // a later column of a CSV row, not the keyword's value
+		}
+		if content[p-1] == '\n' {
+			continue // a value must follow a key on its own line
 		}
 		if ve < len(content) && tokenByte(content[ve]) && !(content[ve] == '.' && (ve+1 == len(content) || !isAlnum(content[ve+1]))) {
 			continue
@@ -525,15 +554,14 @@ func matchPEM(c *compiled, content []byte, start, end int, out []Match) ([]Match
 // resolve drops duplicates and, where candidates overlap, keeps the most
 // specific one (a custom rule, then a provider token, then a context
 // match, then a generic assignment; raw text before decoded text; then the
-// longer one).
+// longer one). Candidates are swept in order of position, so only the
+// members of one cluster of overlapping candidates are ever compared:
+// linear in the number of candidates, whatever the input.
 func resolve(e *Engine, ms []Match) []Match {
 	prio := func(m *Match) int {
 		p := 0
-		for _, c := range e.dets {
-			if c.ID == m.RuleID {
-				p = c.prio
-				break
-			}
+		if c := e.byID[m.RuleID]; c != nil {
+			p = c.prio
 		}
 		p *= 2
 		if m.Encoding == "" {
@@ -541,36 +569,52 @@ func resolve(e *Engine, ms []Match) []Match {
 		}
 		return p
 	}
-	type ranked struct {
-		m Match
-		p int
-	}
-	rs := make([]ranked, len(ms))
-	for i := range ms {
-		rs[i] = ranked{ms[i], prio(&ms[i])}
-	}
-	// Best first, then greedily keep those that overlap nothing kept.
-	slices.SortStableFunc(rs, func(a, b ranked) int {
-		if a.p != b.p {
-			return b.p - a.p
+	better := func(a, b *Match) bool {
+		if pa, pb := prio(a), prio(b); pa != pb {
+			return pa > pb
 		}
-		if la, lb := a.m.End-a.m.Start, b.m.End-b.m.Start; la != lb {
-			return lb - la
+		if la, lb := a.End-a.Start, b.End-b.Start; la != lb {
+			return la > lb
 		}
-		return a.m.Start - b.m.Start
-	})
+		return a.Start < b.Start
+	}
+	slices.SortStableFunc(ms, func(a, b Match) int { return cmp.Compare(a.Start, b.Start) })
 	var kept []Match
-	for _, r := range rs {
-		overlaps := false
-		for _, k := range kept {
-			if r.m.Start < k.End && k.Start < r.m.End {
-				overlaps = true
-				break
+	for i := 0; i < len(ms); {
+		// ms[i:j] is a cluster: each member overlaps the cluster's span.
+		j, end := i+1, ms[i].End
+		for j < len(ms) && ms[j].Start < end {
+			end = max(end, ms[j].End)
+			j++
+		}
+		cluster := ms[i:j]
+		if len(cluster) == 1 {
+			kept = append(kept, cluster[0])
+		} else {
+			slices.SortStableFunc(cluster, func(a, b Match) int {
+				if better(&a, &b) {
+					return -1
+				}
+				if better(&b, &a) {
+					return 1
+				}
+				return 0
+			})
+			n := len(kept)
+			for _, m := range cluster {
+				overlaps := false
+				for _, k := range kept[n:] {
+					if m.Start < k.End && k.Start < m.End {
+						overlaps = true
+						break
+					}
+				}
+				if !overlaps {
+					kept = append(kept, m)
+				}
 			}
 		}
-		if !overlaps {
-			kept = append(kept, r.m)
-		}
+		i = j
 	}
 	slices.SortFunc(kept, func(a, b Match) int {
 		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.RuleID, b.RuleID))
@@ -674,6 +718,33 @@ func (e *Engine) Findings(path string, content []byte) []finding.Finding {
 	return out
 }
 
+// Redact returns content with every secret replaced by placeholder(m)
+// (default "[REDACTED:<rule id>]"), and the matches it replaced: what the
+// gateway does to a prompt before it leaves the machine. Secrets found
+// after decoding replace their whole encoded span.
+func (e *Engine) Redact(content []byte, placeholder func(Match) string) ([]byte, []Match) {
+	ms := e.Find(content)
+	if len(ms) == 0 {
+		return content, nil
+	}
+	if placeholder == nil {
+		placeholder = func(m Match) string { return "[REDACTED:" + m.RuleID + "]" }
+	}
+	var b bytes.Buffer
+	b.Grow(len(content))
+	pos := 0
+	for _, m := range ms {
+		if m.Start < pos {
+			continue
+		}
+		b.Write(content[pos:m.Start])
+		b.WriteString(placeholder(m))
+		pos = m.End
+	}
+	b.Write(content[pos:])
+	return b.Bytes(), ms
+}
+
 // isTestPath reports whether path is a test file or test data.
 func isTestPath(path string) bool {
 	p := "/" + strings.ToLower(path)
@@ -684,14 +755,7 @@ func isTestPath(path string) bool {
 		strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") || strings.HasSuffix(base, "test.java")
 }
 
-func (e *Engine) detector(id string) *compiled {
-	for _, c := range e.dets {
-		if c.ID == id {
-			return c
-		}
-	}
-	return nil
-}
+func (e *Engine) detector(id string) *compiled { return e.byID[id] }
 
 const snippetMax = 160
 

@@ -67,6 +67,9 @@ func TestFind(t *testing.T) {
 		{"lockfile integrity", `"integrity": "sha512-` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7, 99, 201, 13}, 16)) + `"`, nil},
 		{"image data", `<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">`, nil},
 		{"docs example AWS key", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", nil},
+		{"provider key nested in YAML", "heroku:\n  app: billing\n  api_key: 3f2b8c4e-9a1d-4e7f-b6c5-2d8e9f0a1b3c\n", []loc{{"heroku-api-key", 3, 12, ""}}},
+		{"provider key nested in JSON", "{\"twilio\": {\n  \"auth_token\": \"9c1f4e7a2b8d3c6f5e0a1d4b7c2e9f3a\"}}\n", []loc{{"twilio-auth-token", 2, 18, ""}}},
+		{"provider name far above", "heroku:\n\n\n\n\n  api_key: 3f2b8c4e-9a1d-4e7f-b6c5-2d8e9f0a1b3c\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := locs(e.Find([]byte(tc.in)))
@@ -323,7 +326,7 @@ func TestConcurrentFind(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 20; i++ {
+			for i := 0; i < 5; i++ {
 				if diff := cmp.Diff(want, locs(e.Find(in))); diff != "" {
 					errs <- diff
 					return
@@ -394,4 +397,16 @@ func FuzzCustomRule(f *testing.F) {
 		}
 		e.Find([]byte("acme_0123 " + kw + " " + re))
 	})
+}
+
+// TestManyMatches: a file made of thousands of secrets is resolved in
+// linear time and every one is reported once.
+func TestManyMatches(t *testing.T) {
+	e := newEngine(t, secrets.Options{})
+	gh := fakeGitHubToken()
+	in := strings.Repeat("t="+gh+" password: \"Tr0ub4dor3x9Q\"\n", 2000)
+	ms := e.Find([]byte(in))
+	if len(ms) != 4000 {
+		t.Fatalf("%d matches, want 4000", len(ms))
+	}
 }
