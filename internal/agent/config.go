@@ -126,11 +126,11 @@ var (
 type compiled struct {
 	pol          *policy.Policy
 	builtin      map[string]Verdict
-	readDeny     []string
-	readAllow    []string
-	writeAllow   []string
-	writeDeny    []string
-	protected    []string
+	readDeny     globSet
+	readAllow    globSet
+	writeAllow   globSet
+	writeDeny    globSet
+	protected    globSet
 	allowDomains []string
 	netDefault   Verdict
 	branches     []string
@@ -179,7 +179,7 @@ func verdictOf(d policy.Decision, def Verdict) (Verdict, error) {
 	return "", fmt.Errorf("unknown decision %q (want allow, ask or deny)", d)
 }
 
-func compile(p *policy.Policy, home, project, extraProtected string) (*compiled, error) {
+func compile(p *policy.Policy, home, extraProtected string) (*compiled, error) {
 	if p == nil {
 		p = &policy.Policy{}
 	}
@@ -217,9 +217,9 @@ func compile(p *policy.Policy, home, project, extraProtected string) (*compiled,
 	switch c.injection {
 	case "":
 		c.injection = "ask"
-	case "warn", "ask", "off":
+	case "off", "warn", "ask", "deny":
 	default:
-		return nil, &ConfigError{Field: "agent.injection", Err: fmt.Errorf("unknown value %q (want warn, ask or off)", a.Injection)}
+		return nil, &ConfigError{Field: "agent.injection", Err: fmt.Errorf("unknown value %q (want off, warn, ask or deny)", a.Injection)}
 	}
 	c.install = a.Packages.Install
 	switch c.install {
@@ -235,14 +235,19 @@ func compile(p *policy.Policy, home, project, extraProtected string) (*compiled,
 		}
 		return list
 	}
-	globs := func(field string, list []string) ([]string, error) {
-		out := make([]string, 0, len(list))
+	// Write globs are relative to the repository ("**" is all of it); read
+	// globs starting with "**" match anywhere on the machine.
+	globs := func(field string, list []string) (globSet, error) {
+		out := make(globSet, 0, len(list))
 		for _, g := range list {
-			norm := normGlob(g, home, project)
-			if !doublestar.ValidatePattern(norm) {
+			gl := normGlob(g, home)
+			if strings.HasPrefix(field, "agent.files.write_") && strings.HasPrefix(g, "**") {
+				gl.rel = true
+			}
+			if !doublestar.ValidatePattern(gl.pat) {
 				return nil, &ConfigError{Field: field, Err: fmt.Errorf("invalid glob %q", g)}
 			}
-			out = append(out, norm)
+			out = append(out, gl)
 		}
 		return out, nil
 	}
@@ -323,23 +328,45 @@ func compile(p *policy.Policy, home, project, extraProtected string) (*compiled,
 	return c, nil
 }
 
-// normGlob turns a policy glob into one matched against slash paths
-// without the leading slash: "~/x" -> "home/u/x", "/etc/x" -> "etc/x",
-// "**/x" stays, a relative "src/**" is anchored at the project.
-func normGlob(g, home, project string) string {
+// glob is a policy glob prepared for matching. Absolute and ~ globs match
+// the absolute path; "**/..." globs match any path; other (relative) globs
+// match the path relative to the project root, inside it only.
+type glob struct {
+	pat string // without a leading slash
+	rel bool
+}
+
+type globSet []glob
+
+func normGlob(g, home string) glob {
 	switch {
 	case strings.HasPrefix(g, "~/"):
-		g = path.Join(home, g[2:])
+		return glob{pat: strings.TrimPrefix(path.Join(home, g[2:]), "/")}
 	case strings.HasPrefix(g, "/"):
+		return glob{pat: strings.TrimPrefix(g, "/")}
 	case strings.HasPrefix(g, "**"):
-		return g
-	default:
-		g = path.Join(project, g)
-		if strings.HasSuffix(g, "/**") || g == "**" {
-			break
+		return glob{pat: g}
+	}
+	return glob{pat: strings.TrimPrefix(path.Clean(g), "./"), rel: true}
+}
+
+// match reports whether abs (an absolute slash path) matches a glob of the
+// set; project anchors the relative ones.
+func (gs globSet) match(abs, project string) bool {
+	name := strings.TrimPrefix(abs, "/")
+	rel, inside := relTo(abs, project)
+	for _, g := range gs {
+		if g.rel {
+			if inside && doublestar.MatchUnvalidated(g.pat, rel) {
+				return true
+			}
+			continue
+		}
+		if doublestar.MatchUnvalidated(g.pat, name) {
+			return true
 		}
 	}
-	return strings.TrimPrefix(g, "/")
+	return false
 }
 
 // verdict is the configured verdict of a built-in rule.
@@ -353,16 +380,6 @@ func (c *compiled) verdict(rule string) Verdict {
 		}
 	}
 	return Deny
-}
-
-func matchAny(globs []string, abs string) bool {
-	name := strings.TrimPrefix(abs, "/")
-	for _, g := range globs {
-		if doublestar.MatchUnvalidated(g, name) {
-			return true
-		}
-	}
-	return false
 }
 
 // hostAllowed reports whether host is on the allowlist. "*.example.com"

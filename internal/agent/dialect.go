@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Response is what a hook process answers: stdout, stderr and exit code.
@@ -265,10 +266,10 @@ func JSON(v any) []byte {
 	return b.Bytes()
 }
 
-var urlRE = regexp.MustCompile(`https?://[^\s"'<>()]+`)
+var urlRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`https?://[^\s"'<>()]+`) })
 
 // URLs finds the URLs in a text (Gemini's web_fetch takes them in a prompt).
-func URLs(s string) []string { return urlRE.FindAllString(s, 20) }
+func URLs(s string) []string { return urlRE().FindAllString(s, 20) }
 
 // MCPName splits "mcp__server__tool"; ok is false for other names.
 func MCPName(tool string) (server, name string, ok bool) {

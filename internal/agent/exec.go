@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -106,11 +105,77 @@ var (
 		"ssh": true, "git": true, "find": true, "docker": true, "kubectl": true, "helm": true, "aws": true, "gcloud": true,
 		"dotenv": true, "env": true, "direnv": true,
 	}
-	secretVarRE = regexp.MustCompile(`(?i)(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH_KEY|SESSION_KEY|_PAT$|^PAT$|DATABASE_URL|DB_PASS|CONNECTION_STRING)`)
-	printers    = map[string]bool{"echo": true, "printf": true, "printenv": true, "print": true, "cat": true, "tee": true, "logger": true, "say": true, "declare": true, "typeset": true}
-	shellNames  = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true, "mksh": true, "fish": true, "busybox": true, "rbash": true, "tcsh": true, "csh": true, "source": true, ".": true, "eval": true, "python": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true, "lua": true, "deno": true, "bun": true, "pwsh": true, "osascript": true}
-	systemDirs  = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Applications", "/Library", "/private", "/mnt", "/media", "/snap"}
+	printers   = map[string]bool{"echo": true, "printf": true, "printenv": true, "print": true, "cat": true, "tee": true, "logger": true, "say": true, "declare": true, "typeset": true}
+	shellNames = map[string]bool{"sh": true, "bash": true, "zsh": true, "dash": true, "ksh": true, "ash": true, "mksh": true, "fish": true, "busybox": true, "rbash": true, "tcsh": true, "csh": true, "source": true, ".": true, "eval": true, "python": true, "python3": true, "perl": true, "ruby": true, "node": true, "php": true, "lua": true, "deno": true, "bun": true, "pwsh": true, "osascript": true}
+	systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Applications", "/Library", "/private", "/mnt", "/media", "/snap"}
 )
+
+// filtered reports whether command i's output only reaches a grep that
+// selects no secret (env | grep PATH, env | grep -c X): the dump is not shown.
+func (e *execCheck) filtered(i int) bool {
+	var next []shell.Command
+	for _, c := range e.s.Commands {
+		if slices.Contains(c.StdinFrom, i) {
+			next = append(next, c)
+		}
+	}
+	if len(next) == 0 {
+		return false
+	}
+	for _, c := range next {
+		n := c.Name()
+		if n != "grep" && n != "egrep" && n != "rg" && n != "wc" {
+			return false
+		}
+		if n == "wc" || hasShortFlag(c.Args(), 'c') || hasShortFlag(c.Args(), 'q') || slices.Contains(c.Args(), "--count") {
+			continue
+		}
+		ops := operands(c.Args(), "efm")
+		if len(ops) == 0 || hasShortFlag(c.Args(), 'v') {
+			return false
+		}
+		pat := ops[0]
+		if secretVar(pat) || secretish(pat) || strings.ContainsAny(pat, ".*[]|\\") && !isPlainName(pat) {
+			return false
+		}
+	}
+	return true
+}
+
+// secretish reports whether a search pattern aims at secret-looking names.
+func secretish(pat string) bool {
+	u := strings.ToUpper(pat)
+	for _, w := range []string{"KEY", "TOKEN", "SECRET", "PASS", "PWD", "AUTH", "CRED", "SESSION", "COOKIE", "PRIVATE", "AWS", "GITHUB", "GH_", "OPENAI", "ANTHROPIC", "DATABASE", "DB_"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isPlainName(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r == '^' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// secretVar reports whether an environment variable's name says it holds a
+// secret.
+func secretVar(name string) bool {
+	if strings.HasPrefix(name, "__warden_unknown_") {
+		return false
+	}
+	u := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "APIKEY", "API_KEY", "ACCESSKEY", "ACCESS_KEY", "PRIVATEKEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH_KEY", "SESSION_KEY", "DATABASE_URL", "DB_PASS", "CONNECTION_STRING"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return u == "PAT" || strings.HasSuffix(u, "_PAT")
+}
 
 func (e *execCheck) command(i int) Decision {
 	c := e.s.Commands[i]
@@ -119,6 +184,9 @@ func (e *execCheck) command(i int) Decision {
 	name := c.Name()
 	args := c.Args()
 
+	if slices.Contains(c.Via, shell.Decoded) {
+		add(e.hit(RuleObfuscatedExec, "%s comes from a script decoded at run time (%s); run commands directly instead of hiding them", name, strings.Join(c.Via, " > ")))
+	}
 	if c.Dynamic() {
 		add(e.hit(RuleDynamicCommand, "the program %q is only known when the command runs, so warden cannot judge it; use the program's name directly", c.Argv[0]))
 	}
@@ -157,7 +225,7 @@ func (e *execCheck) command(i int) Decision {
 				// is outside the repository.
 				for _, r := range roots {
 					p := e.abs(r)
-					if strings.Contains(p, shell.Unknown) || !within(p, e.project) && !e.g.tempDir(p) {
+					if strings.Contains(p, shell.Unknown) || !within(p, e.project) && !e.g.tempDir(p) && !e.g.tempDir(p+"/x") {
 						add(e.deleteTargets(c, "find -delete", []string{r}))
 					}
 				}
@@ -203,16 +271,16 @@ func (e *execCheck) command(i int) Decision {
 	case "git":
 		add(e.git(c, args))
 	case "printenv":
-		if len(operands(args, "")) == 0 {
+		if len(operands(args, "")) == 0 && !e.filtered(i) {
 			add(e.hit(RuleCredentialRead, "printenv prints every environment variable, including secrets; print only the variable you need (not a secret)"))
 		}
 		for _, v := range operands(args, "") {
-			if secretVarRE.MatchString(v) {
+			if secretVar(v) {
 				add(e.hit(RuleCredentialRead, "printing %s reveals a secret", v))
 			}
 		}
 	case "env":
-		if envDumps(args) {
+		if envDumps(args) && !e.filtered(i) {
 			add(e.hit(RuleCredentialRead, "env with no command prints every environment variable, including secrets"))
 		}
 	case "set", "export", "declare", "typeset":
@@ -301,13 +369,13 @@ func (e *execCheck) command(i int) Decision {
 		}
 		for _, x := range srcs {
 			p := e.abs(x)
-			if e.g.secretPath(p) {
+			if e.g.secretPath(p, e.project) {
 				add(e.secretRead(p, name))
 			}
 		}
 	}
 	for _, r := range c.Redirects {
-		if r.Reads() && e.g.secretPath(e.abs(r.Target)) {
+		if r.Reads() && e.g.secretPath(e.abs(r.Target), e.project) {
 			add(e.secretRead(e.abs(r.Target), name))
 		}
 	}
@@ -337,8 +405,12 @@ func (e *execCheck) command(i int) Decision {
 		}
 	}
 	if interpreterNames[name] {
-		for _, q := range quotedStrings(strings.Join(args, " ")) {
-			if p := e.abs(q); e.g.secretPath(p) {
+		code := strings.Join(args, " ")
+		if runsDecoded(code) {
+			add(e.hit(RuleObfuscatedExec, "%s code decodes data and runs it (e.g. os.system(b64decode(...))), which hides what it does; run the commands directly", name))
+		}
+		for _, q := range quotedStrings(code) {
+			if p := e.abs(q); e.g.secretPath(p, e.project) {
 				add(e.secretRead(p, name))
 			}
 		}
@@ -354,6 +426,28 @@ func (e *execCheck) command(i int) Decision {
 		}
 	}
 	return d
+}
+
+// runsDecoded reports whether inline code both decodes data and executes
+// something: the shape of a hidden payload.
+func runsDecoded(code string) bool {
+	low := strings.ToLower(code)
+	execs := false
+	for _, w := range []string{"system(", "popen(", "subprocess", "exec(", "eval(", "execsync", "spawn", "child_process", "`", "%x(", "shell_exec", "passthru(", "os.exec", "runtime.exec"} {
+		if strings.Contains(low, w) {
+			execs = true
+			break
+		}
+	}
+	if !execs {
+		return false
+	}
+	for _, w := range []string{"b64decode", "base64", "atob(", "unhexlify", "fromhex", "codecs.decode", "fromcharcode", "decode('hex", "decode(\"hex", "pack(", "unpack(", "zlib.decompress", "gzip.decompress", "rot13", "rot_13", "[::-1]", "reverse()"} {
+		if strings.Contains(low, w) {
+			return true
+		}
+	}
+	return false
 }
 
 var interpreterNames = map[string]bool{"python": true, "python3": true, "python2": true, "perl": true, "ruby": true, "node": true, "php": true, "deno": true, "bun": true, "lua": true}
@@ -490,13 +584,27 @@ func (e *execCheck) deleteTargets(c shell.Command, what string, targets []string
 	return d
 }
 
+// octalWorldWritable reports whether an octal mode gives others write.
+func octalWorldWritable(mode string) bool {
+	if len(mode) < 3 || len(mode) > 4 {
+		return false
+	}
+	for _, c := range mode {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	o := mode[len(mode)-1] - '0'
+	return o&2 != 0
+}
+
 func (e *execCheck) chmod(c shell.Command, args []string) Decision {
 	ops := operands(args, "")
 	if len(ops) < 2 {
 		return Decision{Verdict: Allow}
 	}
 	mode := ops[0]
-	world := regexp.MustCompile(`^[0-7]?[0-7][0-7][2367]$`).MatchString(mode) || strings.Contains(mode, "o+w") || strings.Contains(mode, "a+w") || strings.Contains(mode, "a+rwx") || strings.Contains(mode, "o+rwx") || mode == "+w" || mode == "ugo+w" || mode == "ugo+rwx"
+	world := octalWorldWritable(mode) || strings.Contains(mode, "o+w") || strings.Contains(mode, "a+w") || strings.Contains(mode, "a+rwx") || strings.Contains(mode, "o+rwx") || mode == "+w" || mode == "ugo+w" || mode == "ugo+rwx"
 	if !world {
 		return Decision{Verdict: Allow}
 	}
@@ -600,7 +708,7 @@ func (e *execCheck) redirects(c shell.Command) Decision {
 func (e *execCheck) secretVars(c shell.Command, name string) Decision {
 	var secret []string
 	for _, v := range c.Vars {
-		if secretVarRE.MatchString(v) && !strings.HasPrefix(v, "__warden_unknown_") {
+		if secretVar(v) {
 			secret = append(secret, v)
 		}
 	}
@@ -732,7 +840,7 @@ func (e *execCheck) http(c shell.Command, name string, args []string) Decision {
 		sends = true
 	}
 	for _, v := range c.Vars {
-		if secretVarRE.MatchString(v) && !strings.HasPrefix(v, "__warden_unknown_") {
+		if secretVar(v) {
 			// A secret in a request is fine to its own service; to anything
 			// off the allowlist it is exfiltration.
 			for _, u := range urls {

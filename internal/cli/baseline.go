@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -98,6 +99,9 @@ func runBaseline(ctx context.Context, e *Env, target string, fl *baselineFlags) 
 	run, err := selectSource(ctx, e, root, "", target, &scanFlags{}, int64(eff.Gates.MaxFileSize))
 	if err != nil {
 		return err
+	}
+	if c, ok := run.source.(io.Closer); ok {
+		defer c.Close()
 	}
 	ignore, err := readWardenignore(run.root)
 	if err != nil {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runWarden runs warden in-process with stdin and a fake environment.
@@ -125,5 +127,41 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHookFailsClosedOnPanicAndTimeout(t *testing.T) {
+	proj := t.TempDir()
+	payload := `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"},"cwd":"` + proj + `"}`
+	tests := []struct {
+		name    string
+		load    func(string, func(string) string) (*hookPolicy, error)
+		wantMsg string
+	}{
+		{"panic", func(string, func(string) string) (*hookPolicy, error) { panic("boom") }, "internal error in warden (boom)"},
+		{"slow", func(string, func(string) string) (*hookPolicy, error) {
+			time.Sleep(2 * time.Second)
+			return loadHookPolicy(proj, os.Getenv)
+		}, "did not decide within 100ms"},
+		{"error", func(string, func(string) string) (*hookPolicy, error) { return nil, errors.New("disk on fire") }, "policy does not load: disk on fire"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			e := &Env{Stdin: strings.NewReader(payload), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Dir: proj}
+			deps := hookDeps{loadPolicy: tt.load, configure: configureHook}
+			for _, ad := range adapters("") {
+				e.Stdin = strings.NewReader(payload)
+				if ad.Name() != "claude" && ad.Name() != "codex" {
+					continue // the same payload is valid for these two
+				}
+				r := runHook(context.Background(), e, ad, deps, 100*time.Millisecond, 1<<20)
+				blocked := (r.Exit == 0 && strings.Contains(string(r.Stdout), `"permissionDecision":"deny"`)) || r.Exit == 2
+				text := string(r.Stdout) + r.Stderr
+				if !blocked || !strings.Contains(text, tt.wantMsg) {
+					t.Errorf("%s: exit %d stdout %q stderr %q, want a deny saying %q", ad.Name(), r.Exit, r.Stdout, r.Stderr, tt.wantMsg)
+				}
+			}
+		})
 	}
 }

@@ -196,11 +196,8 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	engines, err := buildEngines(eff)
+	engines, err := selectEngines(eff, fl.engines)
 	if err != nil {
-		return err
-	}
-	if engines, err = selectEngines(engines, fl.engines); err != nil {
 		return err
 	}
 	if fl.online {
@@ -226,6 +223,9 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 		if run, err = selectSource(ctx, e, root, single, target, fl, int64(eff.Gates.MaxFileSize)); err != nil {
 			return err
 		}
+	}
+	if c, ok := run.source.(io.Closer); ok {
+		defer c.Close()
 	}
 	ignore, err := readWardenignore(run.root)
 	if err != nil {
@@ -352,28 +352,53 @@ func loadPolicyAt(e *Env, dir, file string) (*policy.Effective, error) {
 	return eff, nil
 }
 
-func selectEngines(all []scan.Engine, names []string) ([]scan.Engine, error) {
+// selectEngines builds the policy's engines, or only those --engines names
+// (each must be enabled by the policy: the flag narrows, never widens), so
+// that an engine not asked for costs nothing.
+func selectEngines(eff *policy.Effective, names []string) ([]scan.Engine, error) {
 	if len(names) == 0 {
-		return all, nil
+		return buildEngines(eff)
 	}
-	var out []scan.Engine
+	enabled := eff.Gates.Engines
+	if len(enabled) == 0 {
+		enabled = engineNames
+	}
+	var want []string
+	noop := false
 	for _, n := range names {
 		n = strings.TrimSpace(n)
-		if n == noopEngineName {
+		switch {
+		case n == noopEngineName:
 			// Hidden: the benchmark harness measures the pipeline alone.
-			out = append(out, noopEngine{})
-			continue
-		}
-		if !slices.Contains(engineNames, n) {
+			noop = true
+		case !slices.Contains(engineNames, n):
 			return nil, Usagef("--engines: unknown engine %q (want %s)", n, strings.Join(engineNames, ", "))
+		case !slices.Contains(enabled, n):
+			return nil, Usagef("--engines: engine %q is not enabled by the policy (gates.engines)", n)
+		case !slices.Contains(want, n):
+			want = append(want, n)
 		}
-		i := slices.IndexFunc(all, func(e scan.Engine) bool { return e.Name() == n })
-		if i < 0 {
-			return nil, Usagef("--engines: engine %q is not enabled by the policy (gates.engines) or not in this build", n)
+	}
+	var out []scan.Engine
+	if len(want) > 0 {
+		// Narrow the policy's list for buildEngines, then put it back: the
+		// report's policy sha256 is of the policy as loaded.
+		saved := eff.Gates.Engines
+		eff.Gates.Engines = want
+		built, err := buildEngines(eff)
+		eff.Gates.Engines = saved
+		if err != nil {
+			return nil, err
 		}
-		if !slices.ContainsFunc(out, func(e scan.Engine) bool { return e.Name() == n }) {
-			out = append(out, all[i])
+		for _, n := range want {
+			if !slices.ContainsFunc(built, func(e scan.Engine) bool { return e.Name() == n }) {
+				return nil, Usagef("--engines: engine %q is not in this build yet", n)
+			}
 		}
+		out = built
+	}
+	if noop {
+		out = append(out, noopEngine{})
 	}
 	return out, nil
 }
@@ -424,12 +449,9 @@ func selectSource(ctx context.Context, e *Env, root, single, target string, fl *
 		return run, nil
 	}
 
-	fsys, err := rootFS(root)
-	if err != nil {
-		return nil, err
-	}
 	if single != "" {
-		return &scanRun{root: root, mode: "tree", source: &scan.FSSource{FS: fsys, List: []string{single}}}, nil
+		src, err := openDisk(root, []string{single})
+		return &scanRun{root: root, mode: "tree", source: src}, err
 	}
 	repo, gitErr := gitx.Open(ctx, root)
 	if fl.diff != "" {
@@ -440,28 +462,31 @@ func selectSource(ctx context.Context, e *Env, root, single, target string, fl *
 		if err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("--diff %s: %w", fl.diff, err)}
 		}
-		return &scanRun{root: root, mode: "diff", source: &scan.FSSource{FS: fsys, List: changes.Paths()}, lines: changes.Lines}, nil
+		src, err := openDisk(root, changes.Paths())
+		return &scanRun{root: root, mode: "diff", source: src, lines: changes.Lines}, err
 	}
+	var list []string // nil: walk the tree
 	if gitErr == nil {
 		files, err := repo.Files(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("listing files: %w", err)
 		}
-		if files == nil {
-			files = []string{}
+		list = files
+		if list == nil {
+			list = []string{}
 		}
-		return &scanRun{root: root, mode: "tree", source: &scan.FSSource{FS: fsys, List: files}}, nil
 	}
-	return &scanRun{root: root, mode: "tree", source: &scan.FSSource{FS: fsys}}, nil
+	src, err := openDisk(root, list)
+	return &scanRun{root: root, mode: "tree", source: src}, err
 }
 
-// rootFS opens dir so that no path, symlinks included, leads outside it.
-func rootFS(dir string) (fs.FS, error) {
-	r, err := os.OpenRoot(dir)
+// openDisk opens the scan root; no path, symlinks included, leads outside it.
+func openDisk(dir string, list []string) (*scan.DiskSource, error) {
+	src, err := scan.OpenDisk(dir, list)
 	if err != nil {
 		return nil, Usagef("cannot open %s: %v", dir, err)
 	}
-	return r.FS(), nil
+	return src, nil
 }
 
 func readWardenignore(root string) (*scan.Ignore, error) {

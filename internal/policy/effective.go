@@ -116,10 +116,12 @@ func (e *Effective) Excluded(path string) bool { return MatchAny(e.Gates.Exclude
 // EngineEnabled reports whether gates.engines enables the named engine.
 func (e *Effective) EngineEnabled(name string) bool { return slices.Contains(e.Gates.Engines, name) }
 
+var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+
 // appendCanonical writes a schema value as canonical JSON: object keys
 // in byte order, every key present, nil lists and maps as [] and {}.
 func appendCanonical(b []byte, v reflect.Value) []byte {
-	if v.CanInterface() {
+	if v.Type().Implements(textMarshaler) {
 		if tm, ok := v.Interface().(encoding.TextMarshaler); ok {
 			t, err := tm.MarshalText()
 			if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -58,6 +60,48 @@ func FuzzParse(f *testing.F) {
 		}
 		if pe.File != "fuzz.yaml" {
 			t.Fatalf("error names file %q", pe.File)
+		}
+	})
+}
+
+// FuzzLayer: any organization and repository files that parse can be
+// layered without a panic; a refusal is a *LockError or an *Error, and an
+// accepted repository never loosens the organization's fail_on lock.
+func FuzzLayer(f *testing.F) {
+	org := "version: 1\nlocks: [gates, models, agent, exceptions, rules, dependencies, audit, project, instructions]\ngates:\n  fail_on: medium\n"
+	f.Add([]byte(org), []byte("version: 1\ngates:\n  fail_on: low\n"))
+	f.Add([]byte(org), []byte("version: 1\ngates:\n  fail_on: critical\n"))
+	f.Add([]byte(org), []byte("version: 1\nagent:\n  commands:\n    rules:\n      - {id: git-push-force, command: git, decision: allow}\n"))
+	f.Add([]byte(org), []byte("version: 1\nmodels:\n  allow: {internal: [\"x/*\"]}\nagent:\n  builtin: {a: allow}\n"))
+	f.Add([]byte(org), []byte("version: 1\nexceptions: [{rule: r, reason: x}]\naudit: {retention: 1d}\n"))
+	f.Add([]byte("version: 1\n"), builtinYAML)
+	f.Fuzz(func(t *testing.T, orgData, repoData []byte) {
+		of, err := parseFile("org.yaml", orgData, nil)
+		if err != nil {
+			return
+		}
+		rf, err := parseFile("warden.yaml", repoData, nil)
+		if err != nil {
+			return
+		}
+		e, err := layer(of, rf, map[string]*regexp.Regexp{})
+		if err != nil {
+			if !IsUserError(err) {
+				t.Fatalf("layer error is not a user error: %T %v", err, err)
+			}
+			return
+		}
+		if len(e.SHA256) != 64 {
+			t.Fatalf("bad sha256 %q", e.SHA256)
+		}
+		if slices.Contains(of.policy.Locks, "gates.fail_on") || slices.Contains(of.policy.Locks, "gates") {
+			base, err := layer(of, nil, map[string]*regexp.Regexp{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Gates.FailOn > base.Gates.FailOn {
+				t.Fatalf("repository loosened a locked fail_on: %v > %v", e.Gates.FailOn, base.Gates.FailOn)
+			}
 		}
 	})
 }

@@ -52,3 +52,29 @@ var lockableOnce = sync.OnceValues(func() (map[string]bool, []string) {
 // key outside list elements.
 func lockable() map[string]bool { s, _ := lockableOnce(); return s }
 func lockableList() []string    { _, l := lockableOnce(); return l }
+
+// schemaNode is a key of the schema outside list elements, with its dotted
+// key computed once: the merge and lock walks run on every load and must
+// not build strings for keys a file does not write.
+type schemaNode struct {
+	key      string
+	index    int           // field index in the parent struct
+	children []*schemaNode // set for sections (nested structs)
+}
+
+var schemaTree = sync.OnceValue(func() *schemaNode {
+	var build func(t reflect.Type, prefix string) []*schemaNode
+	build = func(t reflect.Type, prefix string) []*schemaNode {
+		fi := fieldsOf(t)
+		out := make([]*schemaNode, 0, len(fi.names))
+		for _, name := range fi.names {
+			n := &schemaNode{key: join(prefix, name), index: fi.byName[name]}
+			if ft := t.Field(n.index).Type; ft.Kind() == reflect.Struct && !isLeafStruct(ft) {
+				n.children = build(ft, n.key)
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	return &schemaNode{children: build(reflect.TypeFor[Policy](), "")}
+})

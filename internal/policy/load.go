@@ -67,6 +67,24 @@ func Load(opts LoadOptions) (*Effective, error) {
 		}
 	}
 	regexps := map[string]*regexp.Regexp{}
+	var org, repo *parsedFile
+	var err error
+	if opts.OrgPath != "" {
+		if org, err = readFile(opts.OrgPath, opts.OrgPath, regexps); err != nil {
+			return nil, err
+		}
+	}
+	if repoPath != "" {
+		if repo, err = readFile(repoPath, repoName, regexps); err != nil {
+			return nil, err
+		}
+	}
+	return layer(org, repo, regexps)
+}
+
+// layer merges the built-in policy, the organization file and the
+// repository file (either may be nil), checking the organization's locks.
+func layer(org, repo *parsedFile, regexps map[string]*regexp.Regexp) (*Effective, error) {
 	bf, err := builtinFile(regexps)
 	if err != nil {
 		return nil, err
@@ -75,28 +93,22 @@ func Load(opts LoadOptions) (*Effective, error) {
 	m := &merger{sources: map[string]string{}}
 	m.apply(&p, bf, BuiltinSource)
 	var layers []string
-	if opts.OrgPath != "" {
-		org, err := readFile(opts.OrgPath, opts.OrgPath, regexps)
-		if err != nil {
-			return nil, err
-		}
-		m.apply(&p, org, opts.OrgPath)
-		layers = append(layers, opts.OrgPath)
+	orgName := ""
+	if org != nil {
+		m.apply(&p, org, org.name)
+		layers = append(layers, org.name)
+		orgName = org.name
 	}
-	if repoPath != "" {
-		repo, err := readFile(repoPath, repoName, regexps)
-		if err != nil {
-			return nil, err
-		}
+	if repo != nil {
 		if n, ok := repo.present["locks"]; ok && len(repo.policy.Locks) > 0 {
-			return nil, &Error{File: repoName, Line: n.Line, Column: n.Column, Key: "locks",
+			return nil, &Error{File: repo.name, Line: n.Line, Column: n.Column, Key: "locks",
 				Msg: "only the organization policy (WARDEN_ORG_POLICY or /etc/warden/policy.yaml) may lock keys"}
 		}
-		if err := checkLocks(&p, opts.OrgPath, repo); err != nil {
+		if err := checkLocks(&p, orgName, repo); err != nil {
 			return nil, err
 		}
-		m.apply(&p, repo, repoName)
-		layers = append(layers, repoName)
+		m.apply(&p, repo, repo.name)
+		layers = append(layers, repo.name)
 	}
 	return newEffective(p, m.sources, layers, regexps), nil
 }

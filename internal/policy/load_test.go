@@ -474,7 +474,7 @@ exceptions:
 		"warden.yaml: exceptions[0]: exception for r1 expired on 2020-01-31 and no longer suppresses anything; renew or remove it",
 		"warden.yaml: exceptions[2]: exception for r3 never expires; add expires: YYYY-MM-DD so it is reviewed",
 		"warden.yaml: exceptions[2]: exception for r3 has no owner",
-		"builtin: models.allow.restricted: no model may see restricted code: agents backed by a model will be refused through the gateway",
+		"builtin: models.allow.restricted: the project is restricted but models.allow lets no model see restricted code; add the models that may",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)

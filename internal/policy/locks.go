@@ -68,7 +68,7 @@ func checkLocks(base *Policy, orgFile string, repo *parsedFile) error {
 		return nil
 	}
 	c := &lockCtx{present: repo.present}
-	c.walk(reflect.ValueOf(base).Elem(), reflect.ValueOf(repo.policy).Elem(), "", base.Locks)
+	c.walk(reflect.ValueOf(base).Elem(), reflect.ValueOf(repo.policy).Elem(), schemaTree(), base.Locks)
 	if len(c.out) == 0 {
 		return nil
 	}
@@ -95,22 +95,19 @@ func coveringLock(key string, locks []string) string {
 	return ""
 }
 
-func (c *lockCtx) walk(base, repo reflect.Value, key string, locks []string) {
-	fi := fieldsOf(base.Type())
-	for _, name := range fi.names {
-		k := join(key, name)
-		if _, ok := c.present[k]; !ok || k == "version" || k == "locks" {
+func (c *lockCtx) walk(base, repo reflect.Value, node *schemaNode, locks []string) {
+	for _, n := range node.children {
+		if _, ok := c.present[n.key]; !ok || n.key == "version" || n.key == "locks" {
 			continue
 		}
-		i := fi.byName[name]
-		b, r := base.Field(i), repo.Field(i)
-		if b.Kind() == reflect.Struct && !isLeafStruct(b.Type()) {
-			c.walk(b, r, k, locks)
+		b, r := base.Field(n.index), repo.Field(n.index)
+		if n.children != nil {
+			c.walk(b, r, n, locks)
 			continue
 		}
-		if l := coveringLock(k, locks); l != "" {
+		if l := coveringLock(n.key, locks); l != "" {
 			c.lock = l
-			c.check(k, b, r)
+			c.check(n.key, b, r)
 		}
 	}
 }

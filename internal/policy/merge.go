@@ -61,28 +61,25 @@ type merger struct {
 }
 
 func (m *merger) apply(dst *Policy, f *parsedFile, layer string) {
-	m.walk(reflect.ValueOf(dst).Elem(), reflect.ValueOf(f.policy).Elem(), "", "", f.present, layer)
+	m.walk(reflect.ValueOf(dst).Elem(), reflect.ValueOf(f.policy).Elem(), schemaTree(), f.present, layer)
 }
 
-func (m *merger) walk(dst, src reflect.Value, key, norm string, present map[string]*yaml.Node, layer string) {
-	fi := fieldsOf(dst.Type())
-	for _, name := range fi.names {
-		k, nk := join(key, name), join(norm, name)
-		if _, ok := present[k]; !ok {
+func (m *merger) walk(dst, src reflect.Value, node *schemaNode, present map[string]*yaml.Node, layer string) {
+	for _, c := range node.children {
+		if _, ok := present[c.key]; !ok {
 			continue
 		}
-		i := fi.byName[name]
-		d, s := dst.Field(i), src.Field(i)
+		d, s := dst.Field(c.index), src.Field(c.index)
 		switch {
-		case d.Kind() == reflect.Struct && !isLeafStruct(d.Type()):
-			m.walk(d, s, k, nk, present, layer)
+		case c.children != nil:
+			m.walk(d, s, c, present, layer)
 		case d.Kind() == reflect.Slice:
-			m.list(d, s, k, nk, layer)
+			m.list(d, s, c.key, c.key, layer)
 		case d.Kind() == reflect.Map:
-			m.mapping(d, s, k, layer)
+			m.mapping(d, s, c.key, layer)
 		default:
 			d.Set(s)
-			m.sources[k] = layer
+			m.sources[c.key] = layer
 		}
 	}
 }

@@ -38,7 +38,7 @@ func (e *Effective) Warnings(now time.Time) []Warning {
 	}
 	if c := e.Project.Classification; c != "" && len(e.Models.Allow[c]) == 0 {
 		key := "models.allow." + string(c)
-		out = append(out, Warning{e.Source(key), key, fmt.Sprintf("no model may see %s code: agents backed by a model will be refused through the gateway", c)})
+		out = append(out, Warning{e.Source(key), key, fmt.Sprintf("the project is %s but models.allow lets no model see %s code; add the models that may", c, c)})
 	}
 	return out
 }

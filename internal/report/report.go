@@ -51,7 +51,7 @@ type Summary struct {
 	Bytes int64 `json:"bytes"`
 	// Excluded: paths left out by excludes, ignore files or because no
 	// engine looks at them. Skipped: files not scanned, by reason
-	// (binary, too_large, not_regular, unreadable).
+	// (binary, too_large, symlink, not_regular, unreadable).
 	Excluded int            `json:"excluded"`
 	Skipped  map[string]int `json:"skipped"`
 	// Suppressed: findings hidden by the baseline or a policy exception

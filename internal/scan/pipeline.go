@@ -73,6 +73,7 @@ const (
 	SkipTooLarge   SkipReason = "too_large"
 	SkipBinary     SkipReason = "binary"
 	SkipNotRegular SkipReason = "not_regular"
+	SkipSymlink    SkipReason = "symlink"
 	SkipUnreadable SkipReason = "unreadable"
 )
 
@@ -226,6 +227,10 @@ func scanOne(ctx context.Context, src Source, p string, opts *Options, log *slog
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		res.skip = SkipTooLarge
+		log.Debug("skipped file", "path", p, "reason", res.skip)
+		return nil
+	case errors.Is(err, ErrSymlink):
+		res.skip = SkipSymlink
 		log.Debug("skipped file", "path", p, "reason", res.skip)
 		return nil
 	case errors.Is(err, ErrNotRegular):

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -347,43 +346,26 @@ func TestLinesFilter(t *testing.T) {
 	}
 }
 
-func TestSymlinksNeverLeaveTheRoot(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("symlinks need privileges on Windows")
-	}
+func TestFSSourceOverRootStaysInside(t *testing.T) {
 	outside := t.TempDir()
 	if err := os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("TODO outside\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(root, "escape.txt")); err != nil {
+		t.Fatal(err)
 	}
-	must(os.WriteFile(filepath.Join(root, "in.txt"), []byte("TODO inside\n"), 0o644))
-	must(os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(root, "escape.txt")))
-	must(os.Symlink(outside, filepath.Join(root, "escapedir")))
-	must(os.Symlink("in.txt", filepath.Join(root, "alias.txt")))
 	r, err := os.OpenRoot(root)
-	must(err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer r.Close()
-
-	for _, src := range []scan.Source{
-		&scan.FSSource{FS: r.FS()}, // walk
-		&scan.FSSource{FS: r.FS(), List: []string{"in.txt", "escape.txt", "escapedir/secret.txt", "alias.txt"}}, // git list
-	} {
-		res, err := scan.Run(context.Background(), src, scan.Options{Engines: []scan.Engine{&wordEngine{name: "w", word: "TODO"}}})
-		must(err)
-		for _, f := range res.Findings {
-			if strings.Contains(f.Snippet, "outside") {
-				t.Errorf("%T: read a file outside the root through %s", src, f.Path)
-			}
-		}
-		if len(res.Findings) == 0 {
-			t.Errorf("no finding in in.txt")
-		}
+	res, err := scan.Run(context.Background(), &scan.FSSource{FS: r.FS(), List: []string{"escape.txt"}}, scan.Options{Engines: []scan.Engine{&wordEngine{name: "w", word: "TODO"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 0 || res.Stats.Skipped[scan.SkipNotRegular] != 1 {
+		t.Errorf("findings %v stats %+v", keys(res.Findings), res.Stats)
 	}
 }
 

@@ -35,12 +35,14 @@ type Source interface {
 var (
 	ErrTooLarge   = errors.New("file larger than the size limit")
 	ErrNotRegular = errors.New("not a regular file inside the root")
+	ErrSymlink    = errors.New("a symbolic link (not followed)")
 )
 
-// FSSource reads files from an fs.FS (for files on disk use os.Root.FS, which
-// refuses symlinks that lead outside the root). Paths lists the candidates
-// when set; otherwise the tree is walked, honouring .gitignore files
-// (without git, the walk is the only way to know what git would ignore).
+// FSSource reads files from an fs.FS: in-memory trees, archives, tests. For
+// a directory on disk use DiskSource, which never follows a symlink. List
+// gives the candidates when set; otherwise the tree is walked, honouring
+// .gitignore files (without git, the walk is the only way to know what git
+// would ignore).
 type FSSource struct {
 	FS fs.FS
 	// List, when non-nil, is the exact set of candidate paths (from git
@@ -78,6 +80,12 @@ func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readOpened(f, name, limit)
+}
+
+// readOpened reads an open file, refusing one that is not regular or is
+// larger than limit.
+func readOpened(f fs.File, name string, limit int64) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -152,6 +160,9 @@ func walkFS(ctx context.Context, fsys fs.FS, yield func(string) error) error {
 					return err
 				}
 				continue
+			}
+			if t := e.Type(); !t.IsRegular() && t&fs.ModeSymlink == 0 {
+				continue // FIFOs, sockets, devices: not files to scan
 			}
 			if ign.Match(p, false) {
 				continue

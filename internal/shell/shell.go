@@ -40,6 +40,11 @@ const (
 	maxSource   = 1 << 20 // bytes of shell source accepted
 )
 
+// Decoded is the Via step of commands that come from a script decoded at
+// run time (`echo ... | base64 -d | sh`): warden sees them, but hiding a
+// command that way is itself a red flag.
+const Decoded = "decoded"
+
 // Redirect is a redirection of one command.
 type Redirect struct {
 	// Op is the operator as written: ">", ">>", "<", "<>", "&>", ">&", "<<", "<<<".
@@ -180,6 +185,9 @@ type parser struct {
 	// depth of nested sources (bash -c, eval...)
 	depth int
 	err   error
+	// decoded holds outputs of pipelines that decoded data (base64 -d,
+	// xxd -r): a script built from one is obfuscated.
+	decoded []string
 }
 
 // ctx is the context a statement runs in.
@@ -665,6 +673,12 @@ func (p *parser) nested(src string, idx int, via []string, substCmds []int) {
 		p.script.Commands[idx].ScriptFrom = append(p.script.Commands[idx].ScriptFrom, substCmds...)
 		p.script.Opaque = append(p.script.Opaque, fmt.Sprintf("%s runs code that is only known when it runs", strings.Join(via, " > ")))
 	}
+	for _, d := range p.decoded {
+		if strings.TrimSpace(d) != "" && strings.Contains(src, strings.TrimSpace(d)) {
+			via = append(slices.Clone(via), Decoded)
+			break
+		}
+	}
 	// Unknown parts stay unknown in the nested script: each marker is
 	// followed by an identifier, so it becomes an unset variable there.
 	clean := strings.ReplaceAll(src, Unknown, "$__warden_unknown_")
@@ -1072,9 +1086,29 @@ func (p *parser) eval(st *syntax.Stmt, stdin *string) (string, bool) {
 				return "", false
 			}
 		}
-		return evalCall(argv, stdin)
+		out, ok := evalCall(argv, stdin)
+		if ok && decodes(argv) {
+			p.decoded = append(p.decoded, out)
+		}
+		return out, ok
 	}
 	return "", false
+}
+
+// decodes reports whether a command turns encoded data back into text.
+func decodes(argv []string) bool {
+	switch path.Base(argv[0]) {
+	case "base64", "base32", "xxd", "rev":
+		return true
+	case "printf", "echo":
+		// printf '\x72\x6d' spells a command byte by byte.
+		for _, a := range argv[1:] {
+			if strings.Contains(a, `\x`) || strings.Contains(a, `\0`) || strings.Contains(a, `\u`) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func evalCall(argv []string, stdin *string) (string, bool) {

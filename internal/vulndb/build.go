@@ -17,7 +17,7 @@ const File = "osv.idx"
 
 const (
 	magic         = "WARDENDB"
-	formatVersion = 1
+	formatVersion = 2
 	entrySize     = 24
 )
 
@@ -50,7 +50,7 @@ func (m Meta) Records() int {
 // Builder collects OSV records and writes an index. It keeps, per package,
 // the compacted records that affect it.
 type Builder struct {
-	blobs     map[string][]json.RawMessage
+	blobs     map[string][][]byte
 	seen      map[string]bool // record ids, to reject duplicates across archives
 	meta      Meta
 	perEcoPkg map[string]map[string]bool
@@ -59,7 +59,7 @@ type Builder struct {
 // NewBuilder starts an empty database described as coming from source.
 func NewBuilder(source string) *Builder {
 	return &Builder{
-		blobs:     map[string][]json.RawMessage{},
+		blobs:     map[string][][]byte{},
 		seen:      map[string]bool{},
 		meta:      Meta{Source: source, Ecosystems: map[string]EcosystemStats{}},
 		perEcoPkg: map[string]map[string]bool{},
@@ -118,11 +118,7 @@ func (b *Builder) Add(v Vulnerability) error {
 	for _, k := range order {
 		c := v
 		c.Affected = byKey[k]
-		raw, err := json.Marshal(c)
-		if err != nil {
-			return fmt.Errorf("%s: %w", v.ID, err)
-		}
-		b.blobs[k] = append(b.blobs[k], raw)
+		b.blobs[k] = append(b.blobs[k], encodeRecord(nil, &c))
 	}
 	for eco := range ecos {
 		s := b.meta.Ecosystems[eco]
@@ -161,6 +157,10 @@ func (b *Builder) WriteDir(dir string, built time.Time) (Meta, error) {
 	meta := b.Meta()
 	meta.Built = built.UTC()
 	if err := b.write(tmp, meta); err != nil {
+		tmp.Close()
+		return Meta{}, fmt.Errorf("writing database: %w", err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
 		return Meta{}, fmt.Errorf("writing database: %w", err)
 	}
@@ -224,19 +224,15 @@ func (b *Builder) write(f *os.File, meta Meta) error {
 	return w.Flush()
 }
 
-// encodeBlob joins a package's records as a JSON array.
-func encodeBlob(recs []json.RawMessage) []byte {
-	n := 2
+// encodeBlob joins a package's encoded records behind their count.
+func encodeBlob(recs [][]byte) []byte {
+	n := binary.MaxVarintLen64
 	for _, r := range recs {
-		n += len(r) + 1
+		n += len(r)
 	}
-	out := make([]byte, 0, n)
-	out = append(out, '[')
-	for i, r := range recs {
-		if i > 0 {
-			out = append(out, ',')
-		}
+	out := binary.AppendUvarint(make([]byte, 0, n), uint64(len(recs)))
+	for _, r := range recs {
 		out = append(out, r...)
 	}
-	return append(out, ']')
+	return out
 }

@@ -149,8 +149,8 @@ func (db *DB) Lookup(ecosystem, name string) ([]Vulnerability, error) {
 	if _, err := db.f.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("reading vulnerability database %s: %w", db.path, err)
 	}
-	var out []Vulnerability
-	if err := json.Unmarshal(buf, &out); err != nil {
+	out, err := decodeBlob(buf)
+	if err != nil {
 		return nil, fmt.Errorf("vulnerability database %s is corrupt (record of %s); rebuild it with 'warden db update': %w", db.path, name, err)
 	}
 	return out, nil

@@ -6,7 +6,7 @@
 package vulndb
 
 import (
-	"regexp"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"strings"
 	"time"
 )
@@ -83,7 +83,7 @@ const (
 // DefaultEcosystems are fetched by `warden db update` unless told otherwise.
 var DefaultEcosystems = []string{NPM, PyPI, Go, CratesIO, RubyGems, Packagist, Maven}
 
-var pypiSep = regexp.MustCompile(`[-_.]+`)
+var pypiSep = lazyre.New(`[-_.]+`)
 
 // NormalizeName returns the form of a package name under which two
 // spellings of the same package compare equal: PEP 503 for PyPI, lower case

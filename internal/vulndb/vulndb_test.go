@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var built = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -200,7 +201,7 @@ func TestOpenMissingAndCorrupt(t *testing.T) {
 		t.Errorf("empty dir: err = %v, want ErrNoDatabase", err)
 	}
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, File), []byte("WARDENDB\x01\x00\x00\x00\xff\xff\xff\x00"), 0o644)
+	os.WriteFile(filepath.Join(dir, File), []byte("WARDENDB\x02\x00\x00\x00\xff\xff\xff\x00"), 0o644)
 	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("corrupt file: err = %v", err)
 	}
@@ -237,5 +238,46 @@ func FuzzAddJSON(f *testing.F) {
 	f.Add([]byte(`{"id":"x","withdrawn":"2020-01-01T00:00:00Z"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = NewBuilder("fuzz").AddJSON("x", data)
+	})
+}
+
+// TestCodecRoundTrip: what the index stores is what a lookup returns.
+func TestCodecRoundTrip(t *testing.T) {
+	pub := time.Date(2024, 1, 10, 0, 0, 0, 0, time.UTC)
+	in := []Vulnerability{{
+		ID: "GHSA-x", Aliases: []string{"CVE-1", "CVE-2"}, Summary: "s", Published: pub, Modified: pub.Add(time.Hour),
+		Severity:         []Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N"}},
+		DatabaseSpecific: &DatabaseSpecific{Severity: "HIGH"},
+		Affected: []Affected{{
+			Package:  Package{Ecosystem: "npm", Name: "a"},
+			Ranges:   []Range{{Type: "SEMVER", Events: []Event{{Introduced: "0"}, {Fixed: "1.0.0"}, {LastAffected: "2"}, {Limit: "3"}}}},
+			Versions: []string{"0.1.0"}, DatabaseSpecific: &DatabaseSpecific{Severity: "LOW"},
+		}},
+	}, {ID: "MAL-1", Affected: []Affected{{Package: Package{Ecosystem: "npm", Name: "a"}}}}}
+	var recs [][]byte
+	for i := range in {
+		recs = append(recs, encodeRecord(nil, &in[i]))
+	}
+	out, err := decodeBlob(encodeBlob(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("round trip (-in +out):\n%s", diff)
+	}
+	blob := encodeBlob(recs)
+	for i := 0; i < len(blob); i++ {
+		if _, err := decodeBlob(blob[:i]); err == nil {
+			t.Fatalf("truncated blob (%d of %d bytes) decoded without error", i, len(blob))
+		}
+	}
+}
+
+func FuzzDecodeBlob(f *testing.F) {
+	v := Vulnerability{ID: "A", Affected: []Affected{{Package: Package{Ecosystem: "npm", Name: "a"}, Ranges: []Range{{Type: "SEMVER", Events: []Event{{Introduced: "0"}}}}}}}
+	f.Add(encodeBlob([][]byte{encodeRecord(nil, &v)}))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decodeBlob(b)
 	})
 }

@@ -197,6 +197,10 @@ func (Adapter) Encode(req *agent.Request, d agent.Decision) agent.Response {
 		if d.Context != "" {
 			out = Context("PostToolUse", d.Context)
 		}
+		if d.Verdict == agent.Deny {
+			out["decision"] = "block"
+			out["reason"] = d.Reason()
+		}
 	case agent.EventPrompt, agent.EventStop:
 		if d.Verdict != agent.Allow {
 			out = map[string]any{"decision": "block", "reason": d.Reason()}

@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -149,9 +149,9 @@ func (s *scanner) mcpURL(name string, u *node) {
 }
 
 var (
-	pinnedNpm  = regexp.MustCompile(`^(@[^/@\s]+/)?[^@\s]+@v?\d[\w.+\-]*$`)
-	pinnedPy   = regexp.MustCompile(`^[A-Za-z0-9_.\-\[\],]+(==|@)v?\d[\w.+\-]*$`)
-	urlOrLocal = regexp.MustCompile(`^(\.{0,2}/|~|[A-Za-z]:\\|https?:|git\+|file:)`)
+	pinnedNpm  = lazyre.New(`^(@[^/@\s]+/)?[^@\s]+@v?\d[\w.+\-]*$`)
+	pinnedPy   = lazyre.New(`^[A-Za-z0-9_.\-\[\],]+(==|@)v?\d[\w.+\-]*$`)
+	urlOrLocal = lazyre.New(`^(\.{0,2}/|~|[A-Za-z]:\\|https?:|git\+|file:)`)
 )
 
 // mcpLaunch reports servers started with a package runner and no version.

@@ -1,16 +1,16 @@
 package config
 
 import (
-	"regexp"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"strings"
 )
 
 // secretKeyName matches variable and property names that hold credentials.
-var secretKeyName = regexp.MustCompile(`(?i)(passw(or)?d|passwd|\bpwd\b|_pwd$|^pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credential|auth[_-]?key|signing[_-]?key|encryption[_-]?key|conn(ection)?[_-]?string|database[_-]?url|db[_-]?url)`)
+var secretKeyName = lazyre.New(`(?i)(passw(or)?d|passwd|\bpwd\b|_pwd$|^pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credential|auth[_-]?key|signing[_-]?key|encryption[_-]?key|conn(ection)?[_-]?string|database[_-]?url|db[_-]?url)`)
 
 // notSecretKeyName matches names that mention a credential but hold
 // something else (a path, a length, a lifetime, a public identifier).
-var notSecretKeyName = regexp.MustCompile(`(?i)(_file|_path|_dir|_ttl|_length|_len|_expir\w*|_timeout|_url_template|_name|_id|_header|_type|_env|_var|_policy|_version|_prefix|_endpoint|_uri|_count|_size|_enabled|_required|_min|_max|_rotation\w*|_param|_parameter|_arn|_ref|public[_-]?key)$`)
+var notSecretKeyName = lazyre.New(`(?i)(_file|_path|_dir|_ttl|_length|_len|_expir\w*|_timeout|_url_template|_name|_id|_header|_type|_env|_var|_policy|_version|_prefix|_endpoint|_uri|_count|_size|_enabled|_required|_min|_max|_rotation\w*|_param|_parameter|_arn|_ref|public[_-]?key)$`)
 
 // isSecretName reports whether a key name says its value is a credential.
 func isSecretName(name string) bool {
@@ -18,11 +18,11 @@ func isSecretName(name string) bool {
 }
 
 // knownTokenPrefix matches credentials recognisable by their shape alone.
-var knownTokenPrefix = regexp.MustCompile(`^(ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|sk-[A-Za-z0-9_-]{16,}|sk_live_|rk_live_|xox[abposr]-|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|npm_[A-Za-z0-9]{30,}|pypi-|hf_[A-Za-z0-9]{20,})`)
+var knownTokenPrefix = lazyre.New(`^(ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|sk-[A-Za-z0-9_-]{16,}|sk_live_|rk_live_|xox[abposr]-|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|npm_[A-Za-z0-9]{30,}|pypi-|hf_[A-Za-z0-9]{20,})`)
 
 // placeholder matches values that are obviously not a real credential: a
 // variable reference, a template, an empty or example value.
-var placeholder = regexp.MustCompile(`(?i)^(\$\{?[A-Za-z_][A-Za-z0-9_:.\-]*\}?|\$\{\{.*\}\}|\{\{.*\}\}|<[^>]*>|\[[^\]]*\]|%[A-Za-z_]+%|\$\([^)]*\)|x{3,}|\*+|\.\.\.|(your|my|the|example|sample|dummy|fake|test|placeholder|changeme|change[_-]?me|replace[_-]?me|todo|tbd|none|null|nil|undefined|empty|redacted|secret|password|token)([_\- ].*)?|true|false|yes|no|on|off|\d{1,6}|/run/secrets/.*|/var/run/secrets/.*|/etc/.*|file:.*|vault:.*|arn:aws:.*|projects/.*/secrets/.*|ref\+.*|op://.*)$`)
+var placeholder = lazyre.New(`(?i)^(\$\{?[A-Za-z_][A-Za-z0-9_:.\-]*\}?|\$\{\{.*\}\}|\{\{.*\}\}|<[^>]*>|\[[^\]]*\]|%[A-Za-z_]+%|\$\([^)]*\)|x{3,}|\*+|\.\.\.|(your|example|sample|dummy|fake|test|placeholder|changeme|change[_-]?me|replace[_-]?me|todo|tbd|none|null|nil|undefined|empty|redacted|secret|password|token)([_\- ].*)?|true|false|yes|no|on|off|\d{1,6}|/run/secrets/.*|/var/run/secrets/.*|/etc/.*|file:.*|vault:.*|arn:aws:.*|projects/.*/secrets/.*|ref\+.*|op://.*)$`)
 
 // isLiteralSecret reports whether a value assigned to a secret-named key is
 // a literal credential rather than a reference or placeholder.
@@ -40,7 +40,7 @@ func isLiteralSecret(v string) bool {
 	return !placeholder.MatchString(v)
 }
 
-var pathLike = regexp.MustCompile(`^\.{0,2}/[A-Za-z0-9_./-]*$`)
+var pathLike = lazyre.New(`^\.{0,2}/[A-Za-z0-9_./-]*$`)
 
 // looksLikeToken reports whether v is a credential by its shape alone.
 func looksLikeToken(v string) bool {
@@ -174,7 +174,7 @@ func pipeToShell(lower string) int {
 
 // tlsOffRe covers the rare spellings; curl's short flags are checked by
 // hand because curl is in most build steps.
-var tlsOffRe = regexp.MustCompile(`\bwget\b[^|;&\n]*\s--no-check-certificate\b|` +
+var tlsOffRe = lazyre.New(`\bwget\b[^|;&\n]*\s--no-check-certificate\b|` +
 	`\bpip[0-9.]*\b[^|;&\n]*\s--trusted-host\b|` +
 	`\b(npm|yarn|pnpm)\s+config\s+set\s+strict-ssl\s+false\b|` +
 	`\bgit\b[^|;&\n]*http\.sslverify[= ]\s*false\b|` +

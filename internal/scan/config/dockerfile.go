@@ -2,7 +2,7 @@ package config
 
 import (
 	"encoding/json"
-	"regexp"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"strings"
 )
 
@@ -18,8 +18,8 @@ type instruction struct {
 }
 
 var (
-	heredocStart    = regexp.MustCompile(`<<(-?)\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?`)
-	escapeDirective = regexp.MustCompile(`(?i)^#\s*escape\s*=\s*(\S)`)
+	heredocStart    = lazyre.New(`<<(-?)\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?`)
+	escapeDirective = lazyre.New(`(?i)^#\s*escape\s*=\s*(\S)`)
 )
 
 // maxInstructions bounds the work on a hostile file.
@@ -151,7 +151,7 @@ type dockerStage struct {
 	nonRootBase     bool
 }
 
-var dockerVar = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}?`)
+var dockerVar = lazyre.New(`\$\{?([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}?`)
 
 func (s *scanner) dockerfile() error {
 	ins := parseDockerfile(s.src)
@@ -234,7 +234,8 @@ func (s *scanner) dockerfile() error {
 			}
 			for _, f := range strings.Fields(stripFlags(args)) {
 				lf := strings.ToLower(strings.Trim(f, `[",`))
-				if strings.HasPrefix(lf, "http://") || strings.HasPrefix(lf, "https://") {
+				// A git source (repo.git#ref) is cloned, not downloaded: out of scope.
+				if (strings.HasPrefix(lf, "http://") || strings.HasPrefix(lf, "https://")) && !strings.Contains(lf, ".git#") && !strings.HasSuffix(lf, ".git") {
 					s.emit("docker-add-url", in.line, in.col, "ADD fetches a remote URL with no checksum")
 					break
 				}

@@ -14,8 +14,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/finding"
@@ -228,15 +228,40 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // credentialish matches long tokens mixing letters and digits: API keys,
 // tokens, hex digests. They are masked in snippets because the line a
 // config rule points at may also hold a credential no rule looked at.
-var credentialish = regexp.MustCompile(`[A-Za-z0-9_\-+/=.]{20,}`)
+var credentialish = lazyre.New(`[A-Za-z0-9_\-+/=.]{20,}`)
 
 func maskTokens(t string) string {
-	return credentialish.ReplaceAllStringFunc(t, func(tok string) string {
-		if strings.Contains(tok, "****(") || !hasLetterAndDigit(tok) || strings.Count(tok, "/") > 2 || strings.Count(tok, ".") > 3 {
-			return tok
+	idx := credentialish.FindAllStringIndex(t, -1)
+	if idx == nil {
+		return t
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		tok := t[m[0]:m[1]]
+		before := t[:m[0]]
+		switch {
+		case strings.Contains(tok, "****(") || !hasLetterAndDigit(tok) || strings.Count(tok, "/") > 2 || strings.Count(tok, ".") > 3:
+			continue // a path, a version, an already masked value
+		case isHex(tok) && (strings.HasSuffix(before, "sha256:") || strings.HasSuffix(before, "sha512:") || strings.HasSuffix(before, "@") && len(tok) == 40):
+			continue // an image digest or a commit pin: what the rules ask for
 		}
-		return redact.Mask(tok)
-	})
+		b.WriteString(t[last:m[0]])
+		b.WriteString(redact.Mask(tok))
+		last = m[1]
+	}
+	b.WriteString(t[last:])
+	return b.String()
+}
+
+func isHex(t string) bool {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func hasLetterAndDigit(t string) bool {

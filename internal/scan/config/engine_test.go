@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/redact"
 	"github.com/wardenhq/warden/internal/scan"
 )
 
@@ -370,6 +371,21 @@ func TestShellChecks(t *testing.T) {
 	for cmd, want := range tls {
 		if got := tlsOff(asciiLower(cmd)); got != want {
 			t.Errorf("tlsOff(%q) = %v, want %v", cmd, got, want)
+		}
+	}
+}
+
+func TestMaskTokens(t *testing.T) {
+	tests := map[string]string{
+		"FROM node:20@sha256:c0a3f1e2d4b5a6978877665544332211c0a3f1e2d4b5a6978877665544332211": "FROM node:20@sha256:c0a3f1e2d4b5a6978877665544332211c0a3f1e2d4b5a6978877665544332211",
+		"uses: acme/act@8f4b7f84864484a7bf31766abe9204da3cbe65b3 # v1":                         "uses: acme/act@8f4b7f84864484a7bf31766abe9204da3cbe65b3 # v1",
+		"path: /usr/local/lib/python3.12/site-packages/x":                                      "path: /usr/local/lib/python3.12/site-packages/x",
+		"token: 8f4b7f84864484a7bf31766abe9204da3cbe65b3":                                      "token: 8f4b****(40 chars, sha256:" + redact.Hash("8f4b7f84864484a7bf31766abe9204da3cbe65b3") + ")",
+		"-H 'Authorization: Bearer abcdefghij0123456789XYZ'":                                   "-H 'Authorization: Bearer abcd****(23 chars, sha256:" + redact.Hash("abcdefghij0123456789XYZ") + ")'",
+	}
+	for in, want := range tests {
+		if got := maskTokens(in); got != want {
+			t.Errorf("maskTokens(%q)\n got %q\nwant %q", in, got, want)
 		}
 	}
 }

@@ -76,9 +76,19 @@ func tfString(e hcl.Expression) (string, bool) {
 	case cty.Bool:
 		return strconv.FormatBool(v.True()), true
 	case cty.Number:
-		return v.AsBigFloat().Text('f', -1), true
+		return numberText(v), true
 	}
 	return "", false
+}
+
+// numberText formats a cty number; integers (ports, sizes) take the fast
+// path, as big.Float's shortest formatting dominates a scan otherwise.
+func numberText(v cty.Value) string {
+	bf := v.AsBigFloat()
+	if i, acc := bf.Int64(); acc == big.Exact {
+		return strconv.FormatInt(i, 10)
+	}
+	return bf.Text('g', 12)
 }
 
 func tfStrings(e hcl.Expression) ([]string, bool) {
@@ -102,7 +112,7 @@ func tfStrings(e hcl.Expression) ([]string, bool) {
 		case cty.String:
 			out = append(out, ev.AsString())
 		case cty.Number:
-			out = append(out, ev.AsBigFloat().Text('f', -1))
+			out = append(out, numberText(ev))
 		}
 	}
 	return out, true
@@ -329,12 +339,8 @@ func tfInt(body *hclsyntax.Body, name string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	f, _, err := big.ParseFloat(v, 10, 64, big.ToNearestEven)
-	if err != nil {
-		return 0, false
-	}
-	i, _ := f.Int64()
-	return int(i), true
+	i, err := strconv.Atoi(v)
+	return i, err == nil
 }
 
 func (s *scanner) tfGCPFirewall(name string, body *hclsyntax.Body, start hcl.Pos) {

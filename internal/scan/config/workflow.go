@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"regexp"
 	"sort"
 	"strings"
@@ -20,7 +22,7 @@ func (s *scanner) yamlDocs() ([]*node, error) {
 	return docs, nil
 }
 
-var yamlErrLine = regexp.MustCompile(`line (\d+)`)
+var yamlErrLine = lazyre.New(`line (\d+)`)
 
 func atoiSafe(s string) int {
 	n := 0
@@ -140,16 +142,14 @@ func untrustedExpr(expr string) bool {
 	return false
 }
 
-var exprRe = regexp.MustCompile(`\$\{\{(.*?)\}\}`)
-
 // untrustedCheckoutRef matches refs that name the pull request's own code.
-var untrustedCheckoutRef = regexp.MustCompile(`github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|refs/pull/|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.pull_request\.merge_commit_sha|github\.event\.number|github\.event\.pull_request\.number`)
+var untrustedCheckoutRef = lazyre.New(`github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|refs/pull/|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.pull_request\.merge_commit_sha|github\.event\.number|github\.event\.pull_request\.number`)
 
-var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var fullSHA = lazyre.New(`^[0-9a-f]{40}$`)
 
-var secretExpr = regexp.MustCompile(`\$\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}`)
+var secretExpr = lazyre.New(`\$\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}`)
 
-var printCmd = regexp.MustCompile(`(?i)(^|[;&|(]\s*|\bthen\s+|\bdo\s+)(echo|printf|write-host|write-output|console\.log|print)\b`)
+var printCmd = lazyre.New(`(?i)(^|[;&|(]\s*|\bthen\s+|\bdo\s+)(echo|printf|write-host|write-output|console\.log|print)\b`)
 
 func (s *scanner) workflow() error {
 	docs, err := s.yamlDocs()
@@ -211,9 +211,11 @@ func (s *scanner) workflow() error {
 				}
 				s.checkInjection(run, "run")
 				body := run.text()
-				if privileged && (strings.Contains(body, "gh pr checkout") || (strings.Contains(body, "git ") && untrustedCheckoutRef.MatchString(body) && (strings.Contains(body, "checkout") || strings.Contains(body, "fetch")))) {
-					line, col := s.locate(run, "checkout")
-					s.emit("gha-pr-target-checkout", line, col, "a pull_request_target/workflow_run job checks out pull request code in a script")
+				if privileged {
+					if l := checkoutLine(body); l != "" {
+						line, col := s.locate(run, l)
+						s.emit("gha-pr-target-checkout", line, col, "a pull_request_target/workflow_run job checks out pull request code in a script")
+					}
 				}
 				if i := pipeToShell(asciiLower(body)); i >= 0 {
 					line, col := s.locate(run, strings.TrimSpace(firstLine(body[i:])))
@@ -225,6 +227,27 @@ func (s *scanner) workflow() error {
 		}
 	}
 	return nil
+}
+
+// checkoutLine returns the first script line that fetches or checks out
+// the pull request's code: gh pr checkout, or a git checkout/fetch/switch/
+// reset/pull naming the PR head on the same line.
+func checkoutLine(body string) string {
+	if !strings.Contains(body, "gh pr checkout") && !strings.Contains(body, "git ") {
+		return ""
+	}
+	for _, l := range strings.Split(body, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.Contains(t, "gh pr checkout") {
+			return t
+		}
+		for _, verb := range []string{"git checkout", "git fetch", "git switch", "git reset", "git pull", "git worktree add"} {
+			if strings.Contains(t, verb) && untrustedCheckoutRef.MatchString(t) {
+				return t
+			}
+		}
+	}
+	return ""
 }
 
 func merge(a, b map[string]bool) map[string]bool {
@@ -312,10 +335,20 @@ func (s *scanner) checkInjection(n *node, where string) {
 	if !strings.Contains(body, "${{") {
 		return
 	}
-	for _, m := range exprRe.FindAllStringSubmatch(body, -1) {
-		if untrustedExpr(m[1]) {
-			line, col := s.locate(n, m[0])
-			s.emit("gha-script-injection", line, col, strings.TrimSpace(m[0])+" is expanded into the "+where+" script before the shell sees it")
+	for rest := body; ; {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			break
+		}
+		expr := rest[i : i+j+2]
+		rest = rest[i+j+2:]
+		if untrustedExpr(expr[3 : len(expr)-2]) {
+			line, col := s.locate(n, expr)
+			s.emit("gha-script-injection", line, col, strings.TrimSpace(expr)+" is expanded into the "+where+" script before the shell sees it")
 		}
 	}
 }
@@ -386,7 +419,10 @@ func (s *scanner) locate(n *node, needle string) (int, int) {
 		return n.line, n.col
 	}
 	start := s.lines[n.line-1]
-	if i := strings.Index(string(s.src[start:]), needle); i >= 0 {
+	// The value lies within its own text's length of its first line, plus
+	// room for quoting and indentation.
+	end := min(len(s.src), start+2*len(n.text())+4096)
+	if i := bytes.Index(s.src[start:end], []byte(needle)); i >= 0 {
 		return s.lines.pos(start + i)
 	}
 	return n.line, n.col

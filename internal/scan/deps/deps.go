@@ -11,10 +11,13 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/policy"
@@ -241,23 +244,53 @@ func (e *Engine) Finish(ctx context.Context, report func(finding.Finding)) error
 // lockfiles.
 func lockGroup(eco string) string { return eco }
 
+// matchAll looks every package up in the database, in parallel (bounded
+// by GOMAXPROCS), each name@version once; findings come back in the
+// packages' order.
+func (e *Engine) matchAll(ctx context.Context, where string, pkgs []Package) ([][]finding.Finding, error) {
+	out := make([][]finding.Finding, len(pkgs))
+	if e.opt.DB == nil {
+		return out, nil
+	}
+	seen := map[string]bool{}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range pkgs {
+		if p.Version == "" || p.Source != "" {
+			continue
+		}
+		k := p.Ecosystem + "\x00" + p.Name + "\x00" + p.Version
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fs, err := e.vulnFindings(where, p)
+			out[i] = fs
+			return err
+		})
+	}
+	return out, g.Wait()
+}
+
 func (e *Engine) checkFile(ctx context.Context, df *File) ([]finding.Finding, error) {
 	var out []finding.Finding
-	seen := map[string]bool{}
-	for _, p := range df.Packages {
+	var vulns [][]finding.Finding
+	if df.MatchVersions {
+		var err error
+		if vulns, err = e.matchAll(ctx, df.Path, df.Packages); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range df.Packages {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		if df.MatchVersions && p.Version != "" && p.Source == "" {
-			k := p.Ecosystem + "\x00" + p.Name + "\x00" + p.Version
-			if !seen[k] {
-				seen[k] = true
-				fs, err := e.vulnFindings(df.Path, p)
-				if err != nil {
-					return out, err
-				}
-				out = append(out, fs...)
-			}
+		if vulns != nil {
+			out = append(out, vulns[i]...)
 		}
 		if (df.Kind == Manifest || p.Direct) && e.opt.Typosquat && p.Source == "" {
 			if s, ok := CheckName(p.Ecosystem, p.Name); ok {
@@ -490,6 +523,9 @@ func pkgMeta(p Package) map[string]string {
 	m := map[string]string{"ecosystem": p.Ecosystem, "package": p.Name}
 	if p.Version != "" {
 		m["version"] = p.Version
+	}
+	if p.Constraint != "" {
+		m["constraint"] = p.Constraint
 	}
 	return m
 }

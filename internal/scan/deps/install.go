@@ -1,8 +1,8 @@
 package deps
 
 import (
+	"github.com/wardenhq/warden/internal/lazyre"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/vulndb"
@@ -247,7 +247,7 @@ func sourceOf(spec string) (Package, bool) {
 	return Package{}, false
 }
 
-var npmGitShorthand = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(#.*)?$`)
+var npmGitShorthand = lazyre.New(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(#.*)?$`)
 
 func parseNPMSpec(s string) (Package, bool) {
 	if p, ok := sourceOf(s); ok {
@@ -284,7 +284,7 @@ func parseNPMSpec(s string) (Package, bool) {
 	return p, true
 }
 
-var pep508 = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$`)
+var pep508 = lazyre.New(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$`)
 
 func parsePyPISpec(s string) (Package, bool) {
 	if name, url, ok := strings.Cut(s, "@"); ok && strings.Contains(url, "://") {
@@ -344,7 +344,7 @@ func parseGoSpec(s string) (Package, bool) {
 	return p, true
 }
 
-var semverRE = regexp.MustCompile(`^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
+var semverRE = lazyre.New(`^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
 
 func parseCargoSpec(s string) (Package, bool) {
 	name, ver, _ := strings.Cut(s, "@")

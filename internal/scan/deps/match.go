@@ -50,15 +50,40 @@ type parsed struct {
 	raw string
 	sem semantic.Version // nil when the ecosystem or version is not parseable
 	sv  semantic.Version // the version read as SemVer, for SEMVER ranges
+	// cache holds the event versions parsed so far (they repeat across a
+	// package's records), keyed by range type and version.
+	cache map[string]semantic.Version
 }
 
+// semverEcosystems order versions as SemVer, so ECOSYSTEM and SEMVER
+// ranges read them alike.
+var semverEcosystems = map[string]bool{vulndb.NPM: true, vulndb.Go: true, vulndb.CratesIO: true}
+
 func parseVersion(eco, v string) parsed {
-	p := parsed{eco: eco, raw: v}
-	if s, err := semantic.Parse(v, eco); err == nil {
+	p := parsed{eco: eco, raw: v, cache: map[string]semantic.Version{}}
+	p.sv = semantic.ParseSemverVersion(v)
+	if semverEcosystems[eco] {
+		p.sem = p.sv
+	} else if s, err := semantic.Parse(v, eco); err == nil {
 		p.sem = s
 	}
-	p.sv = semantic.ParseSemverVersion(v)
 	return p
+}
+
+// get parses an event version in a range's ordering (nil if it cannot).
+func (p parsed) get(rangeType, s string) semantic.Version {
+	k := rangeType + "\x00" + s
+	if v, ok := p.cache[k]; ok {
+		return v
+	}
+	var v semantic.Version
+	if rangeType == "SEMVER" || semverEcosystems[p.eco] {
+		v = semantic.ParseSemverVersion(s)
+	} else if x, err := semantic.Parse(s, p.eco); err == nil {
+		v = x
+	}
+	p.cache[k] = v
+	return v
 }
 
 func (p parsed) cmp(rangeType, other string) (int, bool) {
@@ -69,10 +94,11 @@ func (p parsed) cmp(rangeType, other string) (int, bool) {
 	case "ECOSYSTEM":
 		v = p.sem
 	}
-	if v == nil {
+	o := p.get(rangeType, other)
+	if v == nil || o == nil {
 		return 0, false
 	}
-	c, err := v.CompareStr(other)
+	c, err := v.Compare(o)
 	if err != nil {
 		return 0, false
 	}
@@ -142,16 +168,7 @@ func eventVersion(e vulndb.Event) string {
 // ordering. Events whose versions cannot be parsed keep their place.
 func sortedEvents(r vulndb.Range, v parsed) []vulndb.Event {
 	evs := slices.Clone(r.Events)
-	parse := func(s string) semantic.Version {
-		if r.Type == "SEMVER" {
-			return semantic.ParseSemverVersion(s)
-		}
-		p, err := semantic.Parse(s, v.eco)
-		if err != nil {
-			return nil
-		}
-		return p
-	}
+	parse := func(s string) semantic.Version { return v.get(r.Type, s) }
 	vers := make([]semantic.Version, len(evs))
 	for i, e := range evs {
 		if ev := eventVersion(e); ev != "0" {
@@ -197,11 +214,9 @@ func nearestFixed(a vulndb.Affected, v parsed) string {
 			if c, ok := v.cmp(r.Type, e.Fixed); !ok || c >= 0 {
 				continue
 			}
-			fv := v.sem
-			if r.Type == "SEMVER" || fv == nil {
-				fv = semantic.ParseSemverVersion(e.Fixed)
-			} else if p, err := semantic.Parse(e.Fixed, v.eco); err == nil {
-				fv = p
+			fv := v.get(r.Type, e.Fixed)
+			if fv == nil {
+				continue
 			}
 			if bestV == nil {
 				best, bestV = e.Fixed, fv

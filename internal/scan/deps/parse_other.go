@@ -6,8 +6,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/vulndb"
@@ -51,7 +51,7 @@ func parseCargoLock(p string, data []byte) (*File, error) {
 	return f, nil
 }
 
-var platformSuffix = regexp.MustCompile(`-(x86|x64|arm|aarch|universal|java|jruby|mswin|mingw|darwin|linux|musl|wasm)[A-Za-z0-9_.-]*$`)
+var platformSuffix = lazyre.New(`-(x86|x64|arm|aarch|universal|java|jruby|mswin|mingw|darwin|linux|musl|wasm)[A-Za-z0-9_.-]*$`)
 
 // parseGemfileLock reads Gemfile.lock: the GEM, GIT and PATH sections'
 // specs (four-space indented "name (version)" lines).
@@ -250,13 +250,19 @@ func parsePom(p string, data []byte) (*File, error) {
 			pkg.Version = strings.Trim(v, "[]")
 		default:
 			pkg.Constraint = v
+			// A range's lower bound is a version the range lets Maven
+			// pick; it is matched (as osv-scanner does) so that a range
+			// admitting a vulnerable version is reported.
+			if lo, _, ok := strings.Cut(strings.TrimPrefix(v, "["), ","); ok && strings.HasPrefix(v, "[") && lo != "" {
+				pkg.Version = strings.TrimSpace(lo)
+			}
 		}
 		f.Packages = append(f.Packages, pkg)
 	}
 	return f, nil
 }
 
-var propRE = regexp.MustCompile(`\$\{([^}]+)\}`)
+var propRE = lazyre.New(`\$\{([^}]+)\}`)
 
 func interpolate(s string, props map[string]string) string {
 	for range 5 { // properties may refer to properties

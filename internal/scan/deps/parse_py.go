@@ -2,6 +2,7 @@ package deps
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"regexp"
 	"strings"
 
@@ -71,7 +72,7 @@ func truncate(s string, n int) string {
 // tomlLines finds, for TOML arrays of tables ([[package]]), the line of
 // each `name = "..."` in order, so the i-th package is reported at its
 // name line.
-var tomlNameRE = regexp.MustCompile(`(?m)^\s*name\s*=\s*["']([^"']*)["']`)
+var tomlNameRE = lazyre.New(`(?m)^\s*name\s*=\s*["']([^"']*)["']`)
 
 func nameLines(data []byte) map[string][]int {
 	li := newLineIndex(data)

@@ -2,8 +2,8 @@ package deps
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/wardenhq/warden/internal/finding"
@@ -100,7 +100,7 @@ func hostOf(u string) string {
 	return u
 }
 
-var commitRE = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+var commitRE = lazyre.New(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 
 func isCommit(ref string) bool { return commitRE.MatchString(ref) }
 
@@ -141,8 +141,8 @@ func (e *Engine) pinFinding(df *File, p Package) (finding.Finding, bool) {
 }
 
 var (
-	exactRE  = regexp.MustCompile(`^(==|===|=)?\s*v?[0-9][0-9A-Za-z.+\-_]*$`)
-	xRangeRE = regexp.MustCompile(`(^|\.)[xX*](\.|$)`)
+	exactRE  = lazyre.New(`^(==|===|=)?\s*v?[0-9][0-9A-Za-z.+\-_]*$`)
+	xRangeRE = lazyre.New(`(^|\.)[xX*](\.|$)`)
 )
 
 // exactConstraint reports whether a declared requirement names one version.

@@ -3,10 +3,11 @@ package deps
 //go:generate go run ./internal/genpopular -o popular.txt.gz
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -28,14 +29,15 @@ type Suspect struct {
 // popular is one ecosystem's popular names, most popular first, with
 // indexes of their normalized forms.
 type popular struct {
-	rank     map[string]int      // name -> rank (0 = most popular)
-	names    []string            // by rank
-	deletes  map[string][]int32  // every one-character deletion of a target (and itself) -> targets
-	sepless  map[string]int32    // name without - _ . -> most popular target
-	skeleton map[string]int32    // homoglyph-folded name -> most popular target
-	affix    map[string]int32    // name without js/node/py affixes -> most popular target
-	scoped   map[string][]int32  // npm: bare name of a scoped package -> targets
-	scopes   map[string]struct{} // npm: popular scopes
+	rank         map[string]int      // target name -> rank (0 = most popular)
+	names        []string            // the names compared against, by rank
+	known        []string            // further names known to exist, sorted
+	deletes      map[string][]int32  // every one-character deletion of a target (and itself) -> targets
+	sepless      map[string]int32    // name without - _ . -> most popular target
+	skeleton     map[string]int32    // homoglyph-folded name -> most popular target
+	scoped       map[string][]int32  // npm: bare name of a very popular scoped package -> targets (dropped scope)
+	scopedByBare map[string][]int32  // npm: bare name of any scoped target -> targets (scope typos)
+	scopes       map[string]struct{} // npm: popular scopes
 }
 
 var (
@@ -59,32 +61,57 @@ func loadPopular() {
 		if err != nil {
 			panic("deps: embedded popular.txt.gz is corrupt: " + err.Error())
 		}
-		sc := bufio.NewScanner(zr)
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			panic("deps: embedded popular.txt.gz is corrupt: " + err.Error())
+		}
+		// Names are substrings of one string: no allocation per name. The
+		// generator wrote them normalized, targets by rank, known sorted.
+		data := string(raw)
 		var cur *popular
-		var eco string
-		for sc.Scan() {
-			line := sc.Text()
+		known := false
+		for len(data) > 0 {
+			var line string
+			line, data, _ = strings.Cut(data, "\n")
 			switch {
 			case strings.HasPrefix(line, "# "):
 				if i := strings.Index(line, "dated "); i >= 0 {
 					popularDate = strings.TrimSpace(line[i+6:])
 				}
 			case strings.HasPrefix(line, "@") && !strings.Contains(line, "/"):
-				eco = line[1:]
-				cur = &popular{rank: map[string]int{}}
-				popularData[eco] = cur
+				// "@npm" starts the names compared against, "@npm known"
+				// the further names that are merely known to exist.
+				eco, rest, _ := strings.Cut(line[1:], " ")
+				known = rest == "known"
+				if popularData[eco] == nil {
+					popularData[eco] = &popular{rank: make(map[string]int, 20000)}
+				}
+				cur = popularData[eco]
 			case line != "" && cur != nil:
-				n := normalizeForSquat(eco, line)
-				if _, dup := cur.rank[n]; !dup {
-					cur.rank[n] = len(cur.names)
-					cur.names = append(cur.names, n)
+				if known {
+					cur.known = append(cur.known, line)
+				} else if _, dup := cur.rank[line]; !dup {
+					cur.rank[line] = len(cur.names)
+					cur.names = append(cur.names, line)
 				}
 			}
 		}
 		for eco, p := range popularData {
+			if !slices.IsSorted(p.known) {
+				slices.Sort(p.known)
+			}
 			p.index(eco)
 		}
 	})
+}
+
+// isKnown reports whether n is a target or a known name.
+func (p *popular) isKnown(n string) bool {
+	if _, ok := p.rank[n]; ok {
+		return true
+	}
+	_, ok := slices.BinarySearch(p.known, n)
+	return ok
 }
 
 func normalizeForSquat(eco, name string) string {
@@ -98,12 +125,19 @@ func normalizeForSquat(eco, name string) string {
 // by edit distance, whose neighbourhoods are crowded for short names.
 const minEditLen = 5
 
+// minTargetLen: targets shorter than this are not indexed for edit
+// distance ("uuid" is, "ms" is not).
+const minTargetLen = 4
+
+// scopeTargets: only this many most popular scoped packages are compared
+// against bare names (a dropped scope).
+const scopeTargets = 1500
+
 func (p *popular) index(eco string) {
-	p.deletes = map[string][]int32{}
 	p.sepless = map[string]int32{}
 	p.skeleton = map[string]int32{}
-	p.affix = map[string]int32{}
 	p.scoped = map[string][]int32{}
+	p.scopedByBare = map[string][]int32{}
 	p.scopes = map[string]struct{}{}
 	first := func(m map[string]int32, k string, i int32) {
 		if _, ok := m[k]; !ok {
@@ -112,31 +146,44 @@ func (p *popular) index(eco string) {
 	}
 	for i, n := range p.names {
 		id := int32(i)
-		if len(n) >= minEditLen {
-			for _, d := range deletions(n) {
-				if l := p.deletes[d]; len(l) == 0 || l[len(l)-1] != id {
-					p.deletes[d] = append(l, id)
-				}
-			}
-		}
 		first(p.sepless, sepless(n), id)
 		first(p.skeleton, skeleton(n), id)
-		first(p.affix, stripAffixes(eco, n), id)
 		if scope, bare, ok := splitScope(n); ok {
-			p.scoped[bare] = append(p.scoped[bare], id)
+			// @types/x is named after x, so a bare x is not a dropped scope.
+			if scope != "types" && i < scopeTargets {
+				p.scoped[bare] = append(p.scoped[bare], id)
+			}
 			p.scopes[scope] = struct{}{}
+			p.scopedByBare[bare] = append(p.scopedByBare[bare], id)
 		}
 	}
 }
 
-// deletions returns s and every string made by deleting one byte of it.
-func deletions(s string) []string {
-	out := make([]string, 0, len(s)+1)
-	out = append(out, s)
+// nameAlphabet is what package names are made of (after lower-casing).
+const nameAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789-._"
+
+// forEachEdit calls f with every string one edit away from s: one byte
+// deleted, inserted or substituted, or two adjacent bytes swapped. The
+// slice is reused between calls (f must not keep it), so that a caller
+// looking it up in a map as m[string(v)] allocates nothing.
+func forEachEdit(s string, f func(v []byte)) {
+	buf := make([]byte, 0, len(s)+1)
 	for i := 0; i < len(s); i++ {
-		out = append(out, s[:i]+s[i+1:])
+		f(append(append(buf[:0], s[:i]...), s[i+1:]...))
+		if i+1 < len(s) && s[i] != s[i+1] {
+			f(append(append(append(buf[:0], s[:i]...), s[i+1], s[i]), s[i+2:]...))
+		}
+		for j := 0; j < len(nameAlphabet); j++ {
+			if c := nameAlphabet[j]; c != s[i] {
+				f(append(append(append(buf[:0], s[:i]...), c), s[i+1:]...))
+			}
+		}
 	}
-	return out
+	for i := 0; i <= len(s); i++ {
+		for j := 0; j < len(nameAlphabet); j++ {
+			f(append(append(append(buf[:0], s[:i]...), nameAlphabet[j]), s[i:]...))
+		}
+	}
 }
 
 func sepless(s string) string {
@@ -202,8 +249,7 @@ func IsPopular(ecosystem, name string) bool {
 	if p == nil {
 		return false
 	}
-	_, ok := p.rank[normalizeForSquat(ecosystem, name)]
-	return ok
+	return p.isKnown(normalizeForSquat(ecosystem, name))
 }
 
 // CheckName reports whether name looks like a typosquat or hallucination
@@ -216,13 +262,15 @@ func CheckName(ecosystem, name string) (Suspect, bool) {
 		return Suspect{}, false
 	}
 	n := normalizeForSquat(ecosystem, name)
-	if _, ok := p.rank[n]; ok {
+	if p.isKnown(n) {
 		return Suspect{}, false
 	}
-	best, kind := int32(-1), ""
-	consider := func(id int32, k string) {
+	// Transforms are tried from the most to the least specific; the first
+	// that finds a popular name wins, the most popular one within it.
+	best := int32(-1)
+	consider := func(id int32) {
 		if id >= 0 && p.names[id] != n && (best < 0 || id < best) {
-			best, kind = id, k
+			best = id
 		}
 	}
 	lookup := func(m map[string]int32, k string) int32 {
@@ -231,47 +279,65 @@ func CheckName(ecosystem, name string) (Suspect, bool) {
 		}
 		return -1
 	}
-	// Scoped npm names: a typo in the scope, or a popular bare name under a
-	// scope that is not popular.
-	if scope, bare, ok := splitScope(n); ok {
-		if _, known := p.scopes[scope]; !known {
-			for _, id := range p.scoped[bare] {
-				s2, _, _ := splitScope(p.names[id])
-				if osaDistance(s2, scope) == 1 {
-					consider(id, "scope")
+	steps := []struct {
+		kind string
+		try  func()
+	}{
+		{"separators", func() { consider(lookup(p.sepless, sepless(n))) }},
+		{"homoglyph", func() { consider(lookup(p.skeleton, skeleton(n))) }},
+		{"scope", func() {
+			if scope, bare, ok := splitScope(n); ok {
+				// A typo in the scope of a popular scoped package.
+				if _, known := p.scopes[scope]; !known {
+					for _, id := range p.scopedAll(bare) {
+						s2, _, _ := splitScope(p.names[id])
+						if osaDistance(s2, scope) == 1 {
+							consider(id)
+						}
+					}
+				}
+			} else if len(n) >= minEditLen {
+				// A dropped scope: "core" alone is too vague, so only
+				// longer bare names of very popular scoped packages.
+				for _, id := range p.scoped[n] {
+					consider(id)
 				}
 			}
-		}
-	} else if len(n) >= minEditLen {
-		// A dropped scope: "core" for "@babel/core" is too vague, but
-		// "babel-core"-style joins are checked below via sepless.
-		for _, id := range p.scoped[n] {
-			if _, popularBare := p.rank[n]; !popularBare {
-				consider(id, "scope")
-				break
-			}
-		}
-	}
-	consider(lookup(p.sepless, sepless(n)), "separators")
-	consider(lookup(p.skeleton, skeleton(n)), "homoglyph")
-	if a := stripAffixes(ecosystem, n); a != n {
-		if id, ok := p.rank[a]; ok {
-			consider(int32(id), "affix")
-		}
-	}
-	if best < 0 && len(n) >= minEditLen {
-		for _, d := range deletions(n) {
-			for _, id := range p.deletes[d] {
-				if osaDistance(n, p.names[id]) == 1 {
-					consider(id, "edit distance 1")
+		}},
+		{"affix", func() {
+			if a := stripAffixes(ecosystem, n); a != n {
+				if id, ok := p.rank[a]; ok && id < len(p.names) {
+					consider(int32(id))
 				}
 			}
+		}},
+		{"edit distance 1", func() {
+			if len(n) < minEditLen {
+				return
+			}
+			// Every name one edit away (deletion, insertion, substitution,
+			// adjacent swap) is looked up: a few hundred map probes, no
+			// index to build at start-up.
+			forEachEdit(n, func(v []byte) {
+				if id, ok := p.rank[string(v)]; ok && id < len(p.names) && len(v) >= minTargetLen {
+					consider(int32(id))
+				}
+			})
+		}},
+	}
+	for _, st := range steps {
+		st.try()
+		if best >= 0 {
+			return Suspect{Intended: p.names[best], Kind: st.kind}, true
 		}
 	}
-	if best < 0 {
-		return Suspect{}, false
-	}
-	return Suspect{Intended: p.names[best], Kind: kind}, true
+	return Suspect{}, false
+}
+
+// scopedAll returns every target whose bare name (after the scope) is
+// bare, for scope-typo checks.
+func (p *popular) scopedAll(bare string) []int32 {
+	return p.scopedByBare[bare]
 }
 
 // osaDistance is the optimal string alignment distance (Levenshtein plus

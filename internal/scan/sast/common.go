@@ -1,11 +1,11 @@
 package sast
 
 import (
-	"regexp"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"strings"
 )
 
-func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+func regexpMust(s string) *lazyre.Regexp { return lazyre.New(s) }
 
 var logNeutralizers = regexpMust(`(?i)(mask|redact|len|hash|sanitize|count|bool|type|prefix|last4|fingerprint)`)
 

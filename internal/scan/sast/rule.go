@@ -1,7 +1,7 @@
 package sast
 
 import (
-	"regexp"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"strconv"
 	"strings"
 
@@ -188,8 +188,8 @@ func (rs *ruleSet) objectRules(n *Node) []*Rule {
 
 // ---- helpers the rule tables are written with ----
 
-var sqlStart = regexp.MustCompile(`(?is)^\s*\(?\s*(select|insert|update|delete|replace|upsert|with|create|drop|alter|truncate|merge|call|exec)\b`)
-var sqlWords = regexp.MustCompile(`(?i)\b(select\s.+\sfrom|insert\s+into|update\s.+\sset|delete\s+from|where\s|order\s+by)`)
+var sqlStart = lazyre.New(`(?is)^\s*\(?\s*(select|insert|update|delete|replace|upsert|with|create|drop|alter|truncate|merge|call|exec)\b`)
+var sqlWords = lazyre.New(`(?i)\b(select\s.+\sfrom|insert\s+into|update\s.+\sset|delete\s+from|where\s|order\s+by)`)
 
 // constText is the literal text of n (for a Build, its literal parts).
 func constText(c *Ctx, n *Node) string {
@@ -322,19 +322,19 @@ func hardcoded(c *Ctx, n *Node) bool {
 	return ok && len(s) > 0
 }
 
-var sensitiveName = regexp.MustCompile(`(?i)(passw|passwd|pwd|secret|token|api_?key|apikey|authorization|credential|private_?key|access_?key|session_?id|cookie|ssn|credit_?card|card_?number|cvv)`)
-var sensitiveExclude = regexp.MustCompile(`(?i)(_?(len|length|count|expir|expires|type|name_?field|url|uri|endpoint|id_?field|ttl|header_?name|prefix|enabled|required|hash_?algo|max|min)$|^(has|is|num|no)_?|token_?type)`)
+var sensitiveName = lazyre.New(`(?i)(passw|passwd|pwd|secret|token|api_?key|apikey|authorization|credential|private_?key|access_?key|session_?id|cookie|ssn|credit_?card|card_?number|cvv)`)
+var sensitiveExclude = lazyre.New(`(?i)(_?(len|length|count|expir|expires|type|name_?field|url|uri|endpoint|id_?field|ttl|header_?name|prefix|enabled|required|hash_?algo|max|min)$|^(has|is|num|no)_?|token_?type)`)
 
 func isSensitiveName(name string) bool {
 	seg := lastSeg(name)
 	return sensitiveName.MatchString(seg) && !sensitiveExclude.MatchString(seg)
 }
 
-var passwordName = regexp.MustCompile(`(?i:passw|pwd|passphrase|^pw$|_pw$)|[a-z]Pw$`)
+var passwordName = lazyre.New(`(?i:passw|pwd|passphrase|^pw$|_pw$)|[a-z]Pw$`)
 
 // mentionsName: n (or one of its sub-expressions) names an identifier or
 // member matching re.
-func mentionsName(n *Node, re *regexp.Regexp) bool {
+func mentionsName(n *Node, re *lazyre.Regexp) bool {
 	found := false
 	walkNodes(n, func(x *Node) bool {
 		if found {
@@ -348,7 +348,7 @@ func mentionsName(n *Node, re *regexp.Regexp) bool {
 	return found
 }
 
-var tokenContext = regexp.MustCompile(`(?i)(token|secret|password|passwd|nonce|salt|otp|session|csrf|api_?key|apikey|reset|verification|verify_code|invite|auth_?code|magic)`)
+var tokenContext = lazyre.New(`(?i)(token|secret|password|passwd|nonce|salt|otp|session|csrf|api_?key|apikey|reset|verification|verify_code|invite|auth_?code|magic)`)
 
 // tokenish: the current function or assignment is about a secret value.
 func tokenish(c *Ctx) bool {

@@ -14,6 +14,25 @@ var checks = map[string]func(string) bool{
 	CheckNpmCRC32:    checkCRC32Suffix,
 	CheckJWT:         checkJWT,
 	CheckBase64Key64: checkBase64Key64,
+	CheckBasicAuth:   checkBasicAuth,
+}
+
+func checkBasicAuth(v string) bool {
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return false
+	}
+	user, pass, ok := strings.Cut(string(b), ":")
+	return ok && len(pass) >= 3 && pass != user && mostlyPrintable(pass) && !IsPlaceholder(pass, "")
+}
+
+func mostlyPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -117,6 +136,7 @@ var defaultPasswords = map[string]bool{
 	"mypassword": true, "mysecretpassword": true, "p@ssw0rd": true, "pa55word": true, "password123": true,
 	"secret123": true, "letmein": true, "qwerty": true, "hunter2": true, "s3cr3t": true, "token": true,
 	"apikey": true, "api_key": true, "api-key": true, "pwd": true, "default": true, "none": true, "null": true,
+	"opensesame": true, "open sesame": true, "p@ssword": true, "password1": true, "passw0rd": true, "pa$$word": true,
 }
 
 // IsPlaceholder reports whether a candidate value is a template,

@@ -22,31 +22,17 @@ var base64Byte = func() (t [256]bool) {
 	return t
 }()
 
-func (e *Engine) findDecoded(content []byte, out []Match) []Match {
-	out = e.findBase64(content, out)
+func (e *Engine) findDecoded(content []byte, out []Match, runs []int) []Match {
+	for i := 0; i+1 < len(runs); i += 2 {
+		if runs[i+1]-runs[i] <= maxBase64Run {
+			out = e.tryBase64(content, runs[i], runs[i+1], out)
+		}
+	}
 	if bytes.IndexByte(content, '%') >= 0 {
 		out = e.findEscaped(content, out, "url", urlRun, urlUnescape)
 	}
 	if bytes.Contains(content, []byte(`\"`)) || bytes.Contains(content, []byte(`\u00`)) {
 		out = e.findEscaped(content, out, "json", jsonRun, jsonUnescape)
-	}
-	return out
-}
-
-func (e *Engine) findBase64(content []byte, out []Match) []Match {
-	for i := 0; i < len(content); {
-		if !base64Byte[content[i]] {
-			i++
-			continue
-		}
-		j := i
-		for j < len(content) && base64Byte[content[j]] {
-			j++
-		}
-		if n := j - i; n >= minBase64Run && n <= maxBase64Run {
-			out = e.tryBase64(content, i, j, out)
-		}
-		i = j
 	}
 	return out
 }
@@ -66,6 +52,12 @@ func (e *Engine) tryBase64(content []byte, i, j int, out []Match) []Match {
 	}
 	trimmed := bytes.TrimRight(run, "=")
 	if len(trimmed)%4 == 1 {
+		return out
+	}
+	// Most runs are identifiers or binary data: decode a first quantum
+	// and give up early when it is not text.
+	var head [12]byte
+	if n, err := enc.Decode(head[:], trimmed[:16]); err != nil || !mostlyText(head[:n]) {
 		return out
 	}
 	dec := make([]byte, enc.DecodedLen(len(trimmed)))

@@ -33,6 +33,7 @@ const (
 	CheckNpmCRC32    = "npm-crc32"    // npm_: same scheme as GitHub's
 	CheckJWT         = "jwt"          // header and payload are base64url JSON objects, header has "alg"
 	CheckBase64Key64 = "base64-64"    // decodes (standard base64) to exactly 64 bytes
+	CheckBasicAuth   = "basic-auth"   // base64 of user:password with a real password
 	CheckPEM         = "pem"          // a private key block with a real body
 	CheckURL         = "url-password" // scheme://user:password@host, parsed by hand (see matchURL)
 )
@@ -180,7 +181,7 @@ func compile(d *Detector, custom bool) (*compiled, error) {
 	}
 	c.re = re
 	c.multiline = d.Multiline
-	if c.kind == kindToken && keywordStartsMatch(d.Regex, d.Keywords) {
+	if c.kind == kindContext || c.kind == kindToken && keywordStartsMatch(d.Regex, d.Keywords) {
 		// Every match begins where its keyword does: match at the hit
 		// instead of searching the line.
 		c.anchored = regexp.MustCompile(`^(?:` + d.Regex + `)`)

@@ -74,6 +74,7 @@ type Engine struct {
 	rules   []finding.Rule
 	genIdx  int32
 	generic map[string]*compiled
+	byID    map[string]*compiled
 	kwLower []string
 }
 
@@ -88,10 +89,22 @@ func New(opts Options) (*Engine, error) {
 		disabled[id] = true
 	}
 	e := &Engine{decode: !opts.NoDecode, genIdx: -1, generic: map[string]*compiled{}}
+	// Custom rules first: a user's mistake is reported before any work.
 	ids := map[string]bool{}
 	for i := range builtin {
-		d := &builtin[i]
+		ids[builtin[i].ID] = true
+	}
+	var custom []*Detector
+	for i, r := range opts.Custom {
+		d, err := customDetector(i, r, ids)
+		if err != nil {
+			return nil, err
+		}
 		ids[d.ID] = true
+		custom = append(custom, d)
+	}
+	for i := range builtin {
+		d := &builtin[i]
 		if disabled[d.ID] {
 			continue
 		}
@@ -102,18 +115,13 @@ func New(opts Options) (*Engine, error) {
 		}
 		e.add(c)
 	}
-	for i, r := range opts.Custom {
-		d, err := customDetector(i, r, ids)
-		if err != nil {
-			return nil, err
-		}
-		ids[d.ID] = true
+	for i, d := range custom {
 		if disabled[d.ID] {
 			continue
 		}
 		c, err := compile(d, true)
 		if err != nil {
-			return nil, fmt.Errorf("rules.secrets[%d] (id %q): %w", i, r.ID, err)
+			return nil, fmt.Errorf("rules.secrets[%d] (id %q): %w", i, d.ID, err)
 		}
 		e.add(c)
 	}
@@ -133,7 +141,7 @@ func New(opts Options) (*Engine, error) {
 			e.noKw = append(e.noKw, int32(i))
 			continue
 		}
-		for _, k := range c.Keywords {
+		for _, k := range contextVariants(c) {
 			lk := strings.ToLower(k)
 			id, ok := kwID[lk]
 			if !ok {
@@ -154,7 +162,26 @@ func New(opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// contextVariants adds, for a context detector, each keyword without its
+// separators: the keyword "scw_secret" must also find scwSecretKey.
+func contextVariants(c *compiled) []string {
+	if c.kind != kindContext {
+		return c.Keywords
+	}
+	out := slices.Clone(c.Keywords)
+	for _, k := range c.Keywords {
+		if v := strings.NewReplacer("_", "", "-", "").Replace(k); v != k && len(v) >= 4 && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func (e *Engine) add(c *compiled) {
+	if e.byID == nil {
+		e.byID = map[string]*compiled{}
+	}
+	e.byID[c.ID] = c
 	c.idx = len(e.dets)
 	e.dets = append(e.dets, c)
 }
@@ -188,19 +215,19 @@ func customDetector(i int, r policy.SecretRule, ids map[string]bool) (*Detector,
 	if sev == 0 {
 		sev = finding.SeverityHigh
 	}
-	title := r.Message
-	if title == "" {
-		title = "Custom secret " + r.ID
+	fix := r.Message
+	if fix == "" {
+		fix = "Rotate the credential and load it at run time from a secret manager or environment variable."
 	}
 	return &Detector{
 		ID:         r.ID,
-		Title:      title,
+		Title:      "Secret (" + r.ID + ")",
 		Family:     FamilyCustom,
 		Severity:   sev,
 		Keywords:   r.Keywords,
 		Regex:      r.Regex,
 		MinEntropy: r.Entropy,
-		Fix:        "Rotate the credential and load it at run time from a secret manager or environment variable.",
+		Fix:        fix,
 	}, nil
 }
 
@@ -210,15 +237,23 @@ func (e *Engine) Name() string { return EngineName }
 // Rules implements scan.Engine: one rule per detector, CWE-798.
 func (e *Engine) Rules() []finding.Rule { return slices.Clone(e.rules) }
 
+// Keywords lists the prefilter's keywords (lower-cased, deduplicated).
+func (e *Engine) Keywords() []string { return slices.Clone(e.kwLower) }
+
 // Detectors lists the built-in detectors (shared data: do not modify).
 func Detectors() []Detector { return builtin }
 
 // Find returns the secrets in content, ordered by position. Overlapping
 // candidates are resolved to the most specific detector.
 func (e *Engine) Find(content []byte) []Match {
-	ms := e.find(content, nil)
+	var runs []int
+	var runsp *[]int
 	if e.decode {
-		ms = e.findDecoded(content, ms)
+		runsp = &runs
+	}
+	ms := e.findRuns(content, nil, runsp)
+	if e.decode {
+		ms = e.findDecoded(content, ms, runs)
 	}
 	if len(ms) == 0 {
 		return nil
@@ -232,8 +267,12 @@ func (e *Engine) Find(content []byte) []Match {
 type cand = Match
 
 func (e *Engine) find(content []byte, out []Match) []Match {
+	return e.findRuns(content, out, nil)
+}
+
+func (e *Engine) findRuns(content []byte, out []Match, runs *[]int) []Match {
 	last := make([]int, len(e.dets))
-	e.pf.scan(content, func(h hit) {
+	e.pf.scanRuns(content, func(h hit) {
 		start := h.end - len(e.kwLower[h.kw])
 		for _, di := range e.byKw[h.kw] {
 			if start < last[di] {
@@ -253,7 +292,7 @@ func (e *Engine) find(content []byte, out []Match) []Match {
 				out, last[di] = e.matchGeneric(content, start, h.end, out)
 			}
 		}
-	})
+	}, runs)
 	for _, di := range e.noKw {
 		c := e.dets[di]
 		out = c.collect(content, 0, c.re.FindAllSubmatchIndex(content, -1), false, out)
@@ -365,18 +404,41 @@ func tokenByte(b byte) bool {
 
 func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]Match, int) {
 	_, hi := lineBounds(content, start, end, 0, contextRange+512)
-	locs := c.re.FindAllSubmatchIndex(content[end:hi], -1)
-	for _, m := range locs {
-		vs, ve := m[2*c.group], m[2*c.group+1]
+	reach := end + contextRange
+	// A keyword that opens a YAML mapping or a JSON object ("heroku:",
+	// "stripe": {) is the context of the next few lines.
+	if rest := bytes.TrimRight(content[end:hi], " \t\r"); len(rest) > 0 && (rest[len(rest)-1] == ':' || rest[len(rest)-1] == '{') && len(rest) < 8 {
+		next := hi
+		for n := 0; n < 3 && next < len(content); n++ {
+			if k := bytes.IndexByte(content[next+1:min(len(content), next+1+512)], '\n'); k >= 0 {
+				next += 1 + k
+			} else {
+				next = min(len(content), next+1+512)
+			}
+		}
+		hi, reach = next, next
+	}
+	// Candidate values start right after a quote, '=', ':', space...
+	// within contextRange of the keyword; the pattern is tried anchored at
+	// each, so a name like HEROKU_API_KEY is never taken for a value.
+	for p := end + 1; p <= min(hi-1, reach); p++ {
+		if !valueOpeners[content[p-1]] || valueOpeners[content[p]] {
+			continue
+		}
+		loc := c.anchored.FindSubmatchIndex(content[p:min(hi, p+c.maxLen+1)])
+		if loc == nil {
+			continue
+		}
+		vs, ve := loc[2*c.group], loc[2*c.group+1]
 		if vs < 0 || ve <= vs {
 			continue
 		}
-		if vs > contextRange {
-			break
+		vs, ve = vs+p, ve+p
+		if bytes.IndexByte(content[end:vs], ',') >= 0 {
+			continue // a later column of a CSV row, not the keyword's value
 		}
-		vs, ve = vs+end, ve+end
-		if !valueOpeners[content[vs-1]] {
-			continue
+		if content[p-1] == '\n' {
+			continue // a value must follow a key on its own line
 		}
 		if ve < len(content) && tokenByte(content[ve]) && !(content[ve] == '.' && (ve+1 == len(content) || !isAlnum(content[ve+1]))) {
 			continue
@@ -437,11 +499,32 @@ func matchURL(c *compiled, content []byte, start, end int, out []Match) ([]Match
 	if ve-vs < minLen || ve-vs > 128 || len(host) == 0 || colon == i && c.ID != "redis-connection-url" {
 		return out, j
 	}
+	if c.ID == "url-basic-auth" && exampleHost(string(host)) {
+		return out, j // documentation and test URLs
+	}
 	v := string(content[vs:ve])
 	if strings.EqualFold(v, string(content[i:colon])) || !c.accept(v) {
 		return out, j // user:user@ is a stock default
 	}
 	return append(out, c.match(vs, ve, v)), j
+}
+
+// exampleHost: reserved and conventional documentation host names.
+func exampleHost(h string) bool {
+	h = strings.ToLower(h)
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		h = h[:i]
+	}
+	for _, suf := range []string{"example.com", "example.org", "example.net", ".example", ".test", ".invalid", ".localhost", ".faketld"} {
+		if h == strings.TrimPrefix(suf, ".") || strings.HasSuffix(h, suf) {
+			return true
+		}
+	}
+	switch h {
+	case "localhost", "foo.com", "bar.com", "google.com", "host.com", "domain.com", "server.com", "yourdomain.com":
+		return true
+	}
+	return false
 }
 
 func matchPEM(c *compiled, content []byte, start, end int, out []Match) ([]Match, int) {
@@ -471,15 +554,14 @@ func matchPEM(c *compiled, content []byte, start, end int, out []Match) ([]Match
 // resolve drops duplicates and, where candidates overlap, keeps the most
 // specific one (a custom rule, then a provider token, then a context
 // match, then a generic assignment; raw text before decoded text; then the
-// longer one).
+// longer one). Candidates are swept in order of position, so only the
+// members of one cluster of overlapping candidates are ever compared:
+// linear in the number of candidates, whatever the input.
 func resolve(e *Engine, ms []Match) []Match {
 	prio := func(m *Match) int {
 		p := 0
-		for _, c := range e.dets {
-			if c.ID == m.RuleID {
-				p = c.prio
-				break
-			}
+		if c := e.byID[m.RuleID]; c != nil {
+			p = c.prio
 		}
 		p *= 2
 		if m.Encoding == "" {
@@ -487,36 +569,52 @@ func resolve(e *Engine, ms []Match) []Match {
 		}
 		return p
 	}
-	type ranked struct {
-		m Match
-		p int
-	}
-	rs := make([]ranked, len(ms))
-	for i := range ms {
-		rs[i] = ranked{ms[i], prio(&ms[i])}
-	}
-	// Best first, then greedily keep those that overlap nothing kept.
-	slices.SortStableFunc(rs, func(a, b ranked) int {
-		if a.p != b.p {
-			return b.p - a.p
+	better := func(a, b *Match) bool {
+		if pa, pb := prio(a), prio(b); pa != pb {
+			return pa > pb
 		}
-		if la, lb := a.m.End-a.m.Start, b.m.End-b.m.Start; la != lb {
-			return lb - la
+		if la, lb := a.End-a.Start, b.End-b.Start; la != lb {
+			return la > lb
 		}
-		return a.m.Start - b.m.Start
-	})
+		return a.Start < b.Start
+	}
+	slices.SortStableFunc(ms, func(a, b Match) int { return cmp.Compare(a.Start, b.Start) })
 	var kept []Match
-	for _, r := range rs {
-		overlaps := false
-		for _, k := range kept {
-			if r.m.Start < k.End && k.Start < r.m.End {
-				overlaps = true
-				break
+	for i := 0; i < len(ms); {
+		// ms[i:j] is a cluster: each member overlaps the cluster's span.
+		j, end := i+1, ms[i].End
+		for j < len(ms) && ms[j].Start < end {
+			end = max(end, ms[j].End)
+			j++
+		}
+		cluster := ms[i:j]
+		if len(cluster) == 1 {
+			kept = append(kept, cluster[0])
+		} else {
+			slices.SortStableFunc(cluster, func(a, b Match) int {
+				if better(&a, &b) {
+					return -1
+				}
+				if better(&b, &a) {
+					return 1
+				}
+				return 0
+			})
+			n := len(kept)
+			for _, m := range cluster {
+				overlaps := false
+				for _, k := range kept[n:] {
+					if m.Start < k.End && k.Start < m.End {
+						overlaps = true
+						break
+					}
+				}
+				if !overlaps {
+					kept = append(kept, m)
+				}
 			}
 		}
-		if !overlaps {
-			kept = append(kept, r.m)
-		}
+		i = j
 	}
 	slices.SortFunc(kept, func(a, b Match) int {
 		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.RuleID, b.RuleID))
@@ -588,6 +686,11 @@ func (e *Engine) Findings(path string, content []byte) []finding.Finding {
 		if c != nil {
 			msg += " " + c.FixHint()
 		}
+		if m.Family == FamilyGeneric && isTestPath(path) && isHex(m.Value.Reveal()) {
+			// Hex values assigned to secret-sounding names in tests and
+			// test data are test vectors (RFC keys, expected digests).
+			continue
+		}
 		fd := finding.Finding{
 			RuleID:   m.RuleID,
 			Engine:   EngineName,
@@ -615,14 +718,44 @@ func (e *Engine) Findings(path string, content []byte) []finding.Finding {
 	return out
 }
 
-func (e *Engine) detector(id string) *compiled {
-	for _, c := range e.dets {
-		if c.ID == id {
-			return c
-		}
+// Redact returns content with every secret replaced by placeholder(m)
+// (default "[REDACTED:<rule id>]"), and the matches it replaced: what the
+// gateway does to a prompt before it leaves the machine. Secrets found
+// after decoding replace their whole encoded span.
+func (e *Engine) Redact(content []byte, placeholder func(Match) string) ([]byte, []Match) {
+	ms := e.Find(content)
+	if len(ms) == 0 {
+		return content, nil
 	}
-	return nil
+	if placeholder == nil {
+		placeholder = func(m Match) string { return "[REDACTED:" + m.RuleID + "]" }
+	}
+	var b bytes.Buffer
+	b.Grow(len(content))
+	pos := 0
+	for _, m := range ms {
+		if m.Start < pos {
+			continue
+		}
+		b.Write(content[pos:m.Start])
+		b.WriteString(placeholder(m))
+		pos = m.End
+	}
+	b.Write(content[pos:])
+	return b.Bytes(), ms
 }
+
+// isTestPath reports whether path is a test file or test data.
+func isTestPath(path string) bool {
+	p := "/" + strings.ToLower(path)
+	base := p[strings.LastIndexByte(p, '/')+1:]
+	return strings.Contains(p, "/testdata/") || strings.Contains(p, "/test/") || strings.Contains(p, "/tests/") ||
+		strings.Contains(p, "/__tests__/") || strings.Contains(p, "/fixtures/") ||
+		strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") ||
+		strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") || strings.HasSuffix(base, "test.java")
+}
+
+func (e *Engine) detector(id string) *compiled { return e.byID[id] }
 
 const snippetMax = 160
 
@@ -676,3 +809,5 @@ func Snippet(content []byte, ms []Match, i int) string {
 
 // Mask is the redacted form of a secret as every output shows it.
 func Mask(v string) string { return redact.Mask(v) }
+
+//go:generate go run ./corpus/gen -out testdata/corpus

@@ -67,6 +67,9 @@ func TestFind(t *testing.T) {
 		{"lockfile integrity", `"integrity": "sha512-` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7, 99, 201, 13}, 16)) + `"`, nil},
 		{"image data", `<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">`, nil},
 		{"docs example AWS key", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", nil},
+		{"provider key nested in YAML", "heroku:\n  app: billing\n  api_key: 3f2b8c4e-9a1d-4e7f-b6c5-2d8e9f0a1b3c\n", []loc{{"heroku-api-key", 3, 12, ""}}},
+		{"provider key nested in JSON", "{\"twilio\": {\n  \"auth_token\": \"9c1f4e7a2b8d3c6f5e0a1d4b7c2e9f3a\"}}\n", []loc{{"twilio-auth-token", 2, 18, ""}}},
+		{"provider name far above", "heroku:\n\n\n\n\n  api_key: 3f2b8c4e-9a1d-4e7f-b6c5-2d8e9f0a1b3c\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := locs(e.Find([]byte(tc.in)))
@@ -137,10 +140,34 @@ func TestGeneric(t *testing.T) {
 		`token: "<your-token>"`,
 		`e.password=t.value,n.token=r.token,a.secret=o`,
 		`auth_token = "this is not a token"`,
+		`--- PASS: TestAddrStringAllocs/ipv4-in-ipv6 (0.00s)`,
+		`PrivateKey:  testRSA2048PrivateKey,`,
+		`"encryptionKey": "encryptionKey-mlkem1024",`,
+		`"http://jane:Tr0ub4dor3x9Q@google.com",`,
+		`Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l`,
+		`github.com/hetznercloud/hcloud-go,v1.15.1,h1:G8Q+xyAqQ5IUY7yq4HKZgkabFa0S/VXJXq3TGCeT8JM=,0284d3c4b8d5e8e0c7a8b4e1d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8`,
 	}
 	for _, n := range neg {
 		if ms := e.Find([]byte(n)); len(ms) != 0 {
 			t.Errorf("%q: got %v, want nothing", n, ruleIDs(ms))
+		}
+	}
+}
+
+// TestTestVectors: hex values under secret-sounding names are test
+// vectors in test files, secrets elsewhere.
+func TestTestVectors(t *testing.T) {
+	e := newEngine(t, secrets.Options{})
+	line := []byte(`SharedSecret: "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",` + "\n")
+	for path, want := range map[string]int{
+		"crypto/ecdh/ecdh_test.go":          0,
+		"crypto/hpke/testdata/vectors.json": 0,
+		"tests/test_crypto.py":              0,
+		"internal/config/defaults.go":       1,
+		"deploy/values.yaml":                1,
+	} {
+		if got := len(e.Findings(path, line)); got != want {
+			t.Errorf("%s: %d findings, want %d", path, got, want)
 		}
 	}
 }
@@ -299,7 +326,7 @@ func TestConcurrentFind(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 20; i++ {
+			for i := 0; i < 5; i++ {
 				if diff := cmp.Diff(want, locs(e.Find(in))); diff != "" {
 					errs <- diff
 					return
@@ -370,4 +397,16 @@ func FuzzCustomRule(f *testing.F) {
 		}
 		e.Find([]byte("acme_0123 " + kw + " " + re))
 	})
+}
+
+// TestManyMatches: a file made of thousands of secrets is resolved in
+// linear time and every one is reported once.
+func TestManyMatches(t *testing.T) {
+	e := newEngine(t, secrets.Options{})
+	gh := fakeGitHubToken()
+	in := strings.Repeat("t="+gh+" password: \"Tr0ub4dor3x9Q\"\n", 2000)
+	ms := e.Find([]byte(in))
+	if len(ms) != 4000 {
+		t.Fatalf("%d matches, want 4000", len(ms))
+	}
 }

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"regexp"
 	"strings"
 )
@@ -26,6 +27,8 @@ import (
 var genericKeywords = []string{
 	"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey", "api_key",
 	"api-key", "accesskey", "access_key", "credential", "privatekey", "private_key", "_pass", ".pass",
+	"pass", "secret_key", "secretkey", "secret-key", "signing_key", "signingkey", "signing-key", "encryption_key", "encryptionkey", "master_key", "masterkey",
+	"auth_key", "authkey", "app_key", "appkey", "service_key", "servicekey", "client_key", "clientkey",
 }
 
 // terminal words: a name ending in one of these holds a credential.
@@ -99,6 +102,9 @@ func genericRule(name string) string {
 		}
 	}
 	lastW := w[len(w)-1]
+	if lastW == "pass" && len(w) == 1 {
+		return "" // "PASS:" in test output, a pass/fail column
+	}
 	if id, ok := genericTerminal[lastW]; ok {
 		return id
 	}
@@ -115,9 +121,25 @@ func identByte(b byte) bool {
 	return isAlnum(b) || b == '_' || b == '-' || b == '.'
 }
 
-var memberAccess = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
+var identifierRe = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+var memberAccess = lazyre.New(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
 
 func (e *Engine) matchGeneric(content []byte, start, end int, out []Match) ([]Match, int) {
+	// The keyword must end the name (trailing digits or a plural aside):
+	// passwordHash and tokenizer are rejected here, before any work.
+	// Returning start, not the name's end, lets a longer keyword that
+	// starts at the same place (pass, password) have its turn.
+	j := end
+	if j < len(content) && content[j] == 's' {
+		j++
+	}
+	for j < len(content) && '0' <= content[j] && content[j] <= '9' {
+		j++
+	}
+	if j < len(content) && isAlnum(content[j]) {
+		return out, start
+	}
 	// The whole name around the keyword.
 	l, r := start, end
 	for l > 0 && identByte(content[l-1]) && start-l < 128 {
@@ -261,7 +283,7 @@ func isHex(v string) bool {
 	return true
 }
 
-var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var uuidRe = lazyre.New(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // genericValueOK gates a generic candidate value.
 func genericValueOK(rule, name, v string, quoted bool) bool {
@@ -275,8 +297,11 @@ func genericValueOK(rule, name, v string, quoted bool) bool {
 	if strings.ContainsAny(v, " \t") || strings.Contains(v, "://") {
 		return false
 	}
-	if strings.EqualFold(v, name) || IsPlaceholder(v, "") {
-		return false
+	squash := func(x string) string {
+		return strings.ToLower(strings.NewReplacer("_", "", "-", "", ".", "", " ", "").Replace(x))
+	}
+	if strings.Contains(squash(v), squash(name)) || IsPlaceholder(v, "") {
+		return false // encryptionKey: "encryptionKey-v2" names itself
 	}
 	switch v[0] {
 	case '/', '~', '$', '@', '%', '&', '*', '!':
@@ -288,8 +313,18 @@ func genericValueOK(rule, name, v string, quoted bool) bool {
 		return false
 	}
 	if !quoted {
-		if strings.ContainsAny(v, "()[]{}<>$%") || memberAccess.MatchString(v) {
+		if strings.ContainsAny(v, "()[]{}<>$") || memberAccess.MatchString(v) {
 			return false
+		}
+		// A bare identifier that names what it holds is a variable in
+		// code (PrivateKey: testRSAPrivateKey), not a value.
+		if identifierRe.MatchString(v) {
+			lv := strings.ToLower(v)
+			for _, w := range []string{"key", "secret", "token", "password", "passwd", "test", "cred", "config", "env"} {
+				if strings.Contains(lv, w) {
+					return false
+				}
+			}
 		}
 		// Bare words in code are identifiers; a bare credential in a
 		// config file has letters and digits.

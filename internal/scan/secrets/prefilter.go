@@ -115,6 +115,15 @@ func buildPrefilter(keywords []string) *prefilter {
 	return p
 }
 
+var base64Mask = func() (t [256]int) {
+	for i := range t {
+		if base64Byte[i] {
+			t[i] = -1
+		}
+	}
+	return t
+}()
+
 // hit is one keyword occurrence: keyword id and the byte offset just past
 // its end.
 type hit struct {
@@ -124,18 +133,49 @@ type hit struct {
 
 // scan calls fn for every keyword occurrence in b, in order of end offset.
 func (p *prefilter) scan(b []byte, fn func(h hit)) {
+	p.scanRuns(b, fn, nil)
+}
+
+// scanRuns is scan that also, in the same pass, appends to runs the
+// [start, end) offsets of every run of at least minBase64Run base64
+// bytes (candidates for the decoding layer), when runs is not nil.
+func (p *prefilter) scanRuns(b []byte, fn func(h hit), runs *[]int) {
 	if p == nil || len(p.keywords) == 0 {
 		return
 	}
-	trans, class, nclass := p.trans, &p.class, int32(p.nclass)
-	s := int32(0)
-	for i := 0; i < len(b); i++ {
-		t := trans[s*nclass+int32(class[b[i]])]
-		s = t >> 1
+	trans, class, nclass := p.trans, &p.class, int(p.nclass)
+	s := 0
+	if runs == nil {
+		for i, c := range b {
+			t := trans[s*nclass+int(class[c])]
+			s = int(t >> 1)
+			if t&1 != 0 {
+				for _, k := range p.outs[s] {
+					fn(hit{kw: k, end: i + 1})
+				}
+			}
+		}
+		return
+	}
+	run := 0
+	for i, c := range b {
+		// Branch-free run counting: the mask is all ones for a base64
+		// byte and zero otherwise; the rare end of a long run is the only
+		// branch taken.
+		m := base64Mask[c]
+		if m == 0 && run >= minBase64Run {
+			*runs = append(*runs, i-run, i)
+		}
+		run = (run + 1) & m
+		t := trans[s*nclass+int(class[c])]
+		s = int(t >> 1)
 		if t&1 != 0 {
 			for _, k := range p.outs[s] {
 				fn(hit{kw: k, end: i + 1})
 			}
 		}
+	}
+	if run >= minBase64Run {
+		*runs = append(*runs, len(b)-run, len(b))
 	}
 }

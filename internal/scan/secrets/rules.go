@@ -478,7 +478,7 @@ var builtin = []Detector{
 		Keywords: k("vsce_pat", "VSCE_PAT", "vsce-pat"), Context: true, Regex: `([a-z0-9]{52}|[A-Za-z0-9]{84})`},
 	// ---- databases: connection URLs with a password ----
 	{ID: "postgres-connection-url", Title: "PostgreSQL connection URL with password", Provider: "PostgreSQL", Family: FamilyDatabase, Severity: crit,
-		Keywords: k("postgres://", "postgresql://", "postgresql+"), Regex: `postgres(?:ql)?(?:\+[a-z0-9]+)?://[^:@/\s"']{1,64}:([^@/\s"']{3,128})@[A-Za-z0-9.\[\]_-]+`, Check: CheckURL,
+		Keywords: k("postgres://", "postgresql://", "postgres+", "postgresql+"), Regex: `postgres(?:ql)?(?:\+[a-z0-9]+)?://[^:@/\s"']{1,64}:([^@/\s"']{3,128})@[A-Za-z0-9.\[\]_-]+`, Check: CheckURL,
 		Negative: []string{`DATABASE_URL=postgres://user:password@localhost/db`, `postgres://app:${DB_PASSWORD}@db/app`}},
 	{ID: "mysql-connection-url", Title: "MySQL connection URL with password", Provider: "MySQL", Family: FamilyDatabase, Severity: crit,
 		Keywords: k("mysql://", "mysql+", "mariadb://", "mariadb+"), Regex: `(?:mysql|mariadb)(?:\+[a-z0-9]+)?://[^:@/\s"']{1,64}:([^@/\s"']{3,128})@[A-Za-z0-9.\[\]_-]+`, Check: CheckURL},
@@ -525,7 +525,7 @@ var builtin = []Detector{
 	{ID: "kubeconfig-token", Title: "Kubernetes user token in a kubeconfig", Provider: "the Kubernetes cluster", Family: FamilyAuth, Severity: high,
 		Keywords: k("token:"), Regex: `(?m)^\s+token:\s*["']?([A-Za-z0-9._~+/-]{20,}=*)["']?\s*$`, MinEntropy: 3.5},
 	{ID: "http-basic-auth", Title: "HTTP Basic authorization credentials", Family: FamilyAuth, Severity: high,
-		Keywords: k("Basic "), Regex: `[Aa]uthorization["']?\s*[:=,]\s*["']?Basic\s+([A-Za-z0-9+/]{12,}={0,2})`, MinEntropy: 3.0},
+		Keywords: k("Basic "), Check: CheckBasicAuth, Regex: `[Aa]uthorization["']?\s*[:=,]\s*["']?Basic\s+([A-Za-z0-9+/]{12,}={0,2})`, MinEntropy: 3.0},
 	{ID: "http-bearer-token", Title: "HTTP bearer token", Family: FamilyAuth, Severity: high,
 		Keywords: k("Bearer "), Regex: `[Aa]uthorization["']?\s*[:=,]\s*["']?Bearer\s+([A-Za-z0-9._~+/-]{24,}=*)`, MinEntropy: 3.5},
 	{ID: "url-basic-auth", Title: "Password in an HTTP URL", Family: FamilyAuth, Severity: high,

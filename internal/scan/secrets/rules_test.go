@@ -121,8 +121,9 @@ func TestDetectorSamples(t *testing.T) {
 						t.Errorf("placeholder form of sample %d reported as %s", n, d.ID)
 					}
 				}
-				// Truncated: half of the body is gone.
-				if d.Check != secrets.CheckPEM && len(s.Value)-len(prefix) >= 16 {
+				// Truncated: half of the body is gone. (Half of a base64
+				// user:password is still a credential.)
+				if d.Check != secrets.CheckPEM && d.Check != secrets.CheckBasicAuth && len(s.Value)-len(prefix) >= 16 {
 					cut := s.Value[:len(prefix)+(len(s.Value)-len(prefix))/2]
 					if ms := e.Find([]byte(strings.Replace(line, s.Value, cut, 1))); hasRule(ms, d.ID) {
 						t.Errorf("truncated sample %d still reported as %s", n, d.ID)

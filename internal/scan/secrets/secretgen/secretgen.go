@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -151,6 +152,9 @@ func forDetector(r *rand.Rand, d *secrets.Detector) (Sample, error) {
 	case d.Check == secrets.CheckPEM:
 		v := PEM(r, strings.TrimSuffix(strings.TrimPrefix(d.Regex, "-----BEGIN "), "-----"))
 		return Sample{Text: v, Value: v}, nil
+	case d.ID == "azure-sas-token":
+		sig := url.QueryEscape(Base64(r, 32))
+		return Sample{Text: fmt.Sprintf("sv=2022-11-02&ss=b&srt=co&sp=rl&se=2027-0%d-01T00:00:00Z&spr=https&sig=%s", 1+r.IntN(9), sig), Value: sig}, nil
 	case d.Check == secrets.CheckJWT:
 		v := JWT(r)
 		return Sample{Text: v, Value: v}, nil
@@ -177,6 +181,8 @@ func forDetector(r *rand.Rand, d *secrets.Detector) (Sample, error) {
 		i := strings.IndexByte(v, '_')
 		body := v[i+1 : i+31]
 		v = v[:i+1] + body + secrets.Base62CRC32(body)
+	case secrets.CheckBasicAuth:
+		v = base64.StdEncoding.EncodeToString([]byte("svc-" + strings.ToLower(alnum[r.IntN(26):][:4]) + ":" + Password(r, 14)))
 	case secrets.CheckBase64Key64:
 		raw := make([]byte, 64)
 		for j := range raw {

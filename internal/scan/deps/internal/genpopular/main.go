@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,14 +27,16 @@ import (
 func main() {
 	dir := flag.String("lists", os.Getenv("WARDEN_PACKAGE_LISTS"), "directory holding npm.tsv and pypi.tsv")
 	out := flag.String("o", "popular.txt.gz", "output file")
-	nNPM := flag.Int("npm", 12000, "how many npm names to keep")
-	nPyPI := flag.Int("pypi", 8000, "how many PyPI names to keep")
+	nNPM := flag.Int("npm", 12000, "how many npm names to compare against (typosquat targets)")
+	nPyPI := flag.Int("pypi", 8000, "how many PyPI names to compare against (typosquat targets)")
+	kNPM := flag.Int("npm-known", 40000, "how many npm names count as known, never suspects")
+	kPyPI := flag.Int("pypi-known", 15000, "how many PyPI names count as known, never suspects")
 	date := flag.String("date", "", "date of the lists (default: the npm.tsv modification day)")
 	flag.Parse()
 	if *dir == "" {
 		*dir = "/work/.library/env/packages"
 	}
-	if err := run(*dir, *out, *nNPM, *nPyPI, *date); err != nil {
+	if err := run(*dir, *out, *nNPM, *nPyPI, *kNPM, *kPyPI, *date); err != nil {
 		fmt.Fprintln(os.Stderr, "genpopular:", err)
 		os.Exit(1)
 	}
@@ -90,7 +93,19 @@ func readTSV(file string, nameCol, scoreCol int, rank bool) ([]entry, error) {
 	return out, nil
 }
 
-func run(dir, out string, nNPM, nPyPI int, date string) error {
+var pypiSep = regexp.MustCompile(`[-_.]+`)
+
+// normalize is what the check compares: npm names lower-cased, PyPI names
+// PEP 503 normalized.
+func normalize(eco, name string) string {
+	name = strings.ToLower(name)
+	if eco == "PyPI" {
+		return pypiSep.ReplaceAllString(name, "-")
+	}
+	return name
+}
+
+func run(dir, out string, nNPM, nPyPI, kNPM, kPyPI int, date string) error {
 	npmFile := filepath.Join(dir, "npm.tsv")
 	npm, err := readTSV(npmFile, 0, 2, false)
 	if err != nil {
@@ -114,17 +129,38 @@ func run(dir, out string, nNPM, nPyPI int, date string) error {
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
 	w := bufio.NewWriter(zw)
 	fmt.Fprintf(w, "# warden popular packages, most popular first; lists dated %s\n", date)
+	// "@eco" lists the names typosquats are compared against, most
+	// popular first; "@eco known" the next most popular names, sorted,
+	// which exist and are never suspects. Names are written normalized as
+	// the check compares them (npm lower case, PyPI PEP 503).
 	for _, sec := range []struct {
 		eco  string
 		list []entry
-		n    int
-	}{{"npm", npm, nNPM}, {"PyPI", pypi, nPyPI}} {
-		fmt.Fprintf(w, "@%s\n", sec.eco)
-		for i, e := range sec.list {
-			if i == sec.n {
+		n, k int
+	}{{"npm", npm, nNPM, kNPM}, {"PyPI", pypi, nPyPI, kPyPI}} {
+		var names []string
+		seen := map[string]bool{}
+		for _, e := range sec.list {
+			n := normalize(sec.eco, e.name)
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+			if len(names) == sec.k {
 				break
 			}
-			fmt.Fprintln(w, e.name)
+		}
+		fmt.Fprintf(w, "@%s\n", sec.eco)
+		for _, n := range names[:min(sec.n, len(names))] {
+			fmt.Fprintln(w, n)
+		}
+		if len(names) > sec.n {
+			known := slices.Clone(names[sec.n:])
+			slices.Sort(known)
+			fmt.Fprintf(w, "@%s known\n", sec.eco)
+			for _, n := range known {
+				fmt.Fprintln(w, n)
+			}
 		}
 	}
 	if err := w.Flush(); err != nil {

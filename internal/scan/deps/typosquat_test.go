@@ -1,0 +1,117 @@
+package deps
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestCheckName(t *testing.T) {
+	tests := []struct {
+		eco, name string
+		intended  string // "" = not a suspect
+		kind      string
+	}{
+		{"npm", "lodash", "", ""},
+		{"npm", "lodahs", "lodash", "edit distance 1"},
+		{"npm", "expresss", "express", "edit distance 1"},
+		{"npm", "jquery.js", "jquery", "affix"},
+		{"npm", "nodesass", "node-sass", "separators"},
+		{"npm", "1odash", "lodash", "homoglyph"},
+		{"npm", "rnongoose", "mongoose", "homoglyph"},
+		{"npm", "nodemailer-js", "nodemailer", "affix"},
+		{"npm", "@typess/node", "@types/node", "scope"},
+		{"npm", "Lodash", "", ""}, // npm lower-cases: the same name
+		{"npm", "my-company-internal-thing", "", ""},
+		{"npm", "ab", "", ""}, // too short for edit distance
+		{"PyPI", "reqeusts", "requests", "edit distance 1"},
+		{"PyPI", "Requests", "", ""},
+		{"PyPI", "python_dateutil", "", ""}, // PEP 503: the same package
+		{"PyPI", "urlib3", "urllib3", "edit distance 1"},
+		{"Go", "github.com/sirupsen/logrus", "", ""}, // no popularity data for Go
+	}
+	for _, tt := range tests {
+		s, ok := CheckName(tt.eco, tt.name)
+		if ok != (tt.intended != "") || s.Intended != tt.intended || (tt.kind != "" && s.Kind != tt.kind) {
+			t.Errorf("CheckName(%s, %s) = %+v, %v; want intended %q (%s)", tt.eco, tt.name, s, ok, tt.intended, tt.kind)
+		}
+	}
+	if PopularDate() != "2026-11-23" {
+		t.Errorf("PopularDate = %q", PopularDate())
+	}
+}
+
+func readTSV(t testing.TB, file string) [][]string {
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows [][]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
+			rows = append(rows, strings.Split(line, "\t"))
+		}
+	}
+	return rows
+}
+
+// TestTyposquatAccuracy measures the check on labelled corpora: known
+// look-alikes (testdata/typosquat/squats.tsv, each with the package it
+// imitates) and legitimate but less popular packages that are not in the
+// embedded lists (legit.tsv). Figures go to docs/ACCURACY.md.
+func TestTyposquatAccuracy(t *testing.T) {
+	squats := readTSV(t, "testdata/typosquat/squats.tsv")
+	legit := readTSV(t, "testdata/typosquat/legit.tsv")
+	tp, fn, wrongTarget, fp := 0, 0, 0, 0
+	var misses, falseAlarms []string
+	for _, r := range squats {
+		s, ok := CheckName(r[0], r[1])
+		switch {
+		case !ok:
+			fn++
+			misses = append(misses, r[0]+"/"+r[1])
+		case s.Intended != normalizeForSquat(r[0], r[2]):
+			tp++
+			wrongTarget++
+			misses = append(misses, fmt.Sprintf("%s/%s->%s (want %s)", r[0], r[1], s.Intended, r[2]))
+		default:
+			tp++
+		}
+	}
+	for _, r := range legit {
+		if s, ok := CheckName(r[0], r[1]); ok {
+			fp++
+			falseAlarms = append(falseAlarms, fmt.Sprintf("%s/%s~%s(%s)", r[0], r[1], s.Intended, s.Kind))
+		}
+	}
+	recall := float64(tp) / float64(tp+fn)
+	fpRate := float64(fp) / float64(len(legit))
+	targetRight := float64(tp-wrongTarget) / float64(tp)
+	t.Logf("look-alikes: %d, flagged %d (recall %.3f), intended package named correctly %.3f", len(squats), tp, recall, targetRight)
+	t.Logf("legitimate: %d, flagged %d (false-positive rate %.4f)", len(legit), fp, fpRate)
+	t.Logf("missed or mis-targeted: %v", misses)
+	t.Logf("false alarms: %v", falseAlarms)
+	if recall < 0.90 {
+		t.Errorf("recall %.3f below target 0.90", recall)
+	}
+	if targetRight < 0.90 {
+		t.Errorf("intended package right in %.3f of hits, below 0.90", targetRight)
+	}
+	if fpRate > 0.06 {
+		t.Errorf("false-positive rate %.4f above target 0.06", fpRate)
+	}
+}
+
+func BenchmarkCheckName(b *testing.B) {
+	loadPopular()
+	names := []string{"lodahs", "express", "my-internal-package-name", "@typess/node", "reqeusts"}
+	ecos := []string{"npm", "npm", "npm", "npm", "PyPI"}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		CheckName(ecos[i%len(names)], names[i%len(names)])
+	}
+}
