@@ -9,6 +9,7 @@ package kpi
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,7 +34,7 @@ CREATE TABLE events (
   action_kind TEXT NOT NULL, repo TEXT NOT NULL, commit_id TEXT NOT NULL,
   release TEXT NOT NULL, scope TEXT NOT NULL, unauthorized INTEGER NOT NULL);
 CREATE INDEX events_time ON events(time);
-CREATE INDEX events_kind ON events(kind, decision);
+CREATE INDEX events_agent ON events(kind, decision, agent, unauthorized, time);
 CREATE TABLE event_rules (seq INTEGER NOT NULL, rule TEXT NOT NULL);
 CREATE INDEX event_rules_seq ON event_rules(seq);
 CREATE TABLE findings (
@@ -115,7 +116,7 @@ func (x *Index) reset() error {
 	if _, err := tx.Exec(schemaSQL); err != nil {
 		return fmt.Errorf("creating KPI index: %w", err)
 	}
-	if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES ('schema', ?), ('last_seq', '0'), ('last_hash', '')`, strconv.Itoa(indexSchema)); err != nil {
+	if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES ('schema', ?), ('last_seq', '0'), ('last_hash', ''), ('last_pos', '')`, strconv.Itoa(indexSchema)); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -173,6 +174,14 @@ func (x *Index) update(ctx context.Context, logPath string) (UpdateResult, error
 		return UpdateResult{}, fmt.Errorf("KPI index: %w", err)
 	}
 	lastSeq, _ := strconv.ParseUint(lastSeqS, 10, 64)
+	var posS string
+	var from *audit.Position
+	if err := x.db.QueryRow(`SELECT value FROM meta WHERE key='last_pos'`).Scan(&posS); err == nil && posS != "" {
+		var p audit.Position
+		if json.Unmarshal([]byte(posS), &p) == nil {
+			from = &p
+		}
+	}
 
 	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -187,7 +196,15 @@ func (x *Index) update(ctx context.Context, logPath string) (UpdateResult, error
 
 	res := UpdateResult{LastSeq: lastSeq}
 	checked := lastSeq == 0
-	err = audit.Read(logPath, audit.ReadOptions{AfterSeq: max(lastSeq, 1) - 1}, func(r audit.Record) error {
+	opts := audit.ReadOptions{AfterSeq: max(lastSeq, 1) - 1}
+	if from != nil && lastSeq > 0 {
+		// Resume at the last indexed event (whose hash is checked below)
+		// without rereading the log before it.
+		opts.From = from
+	}
+	var pos audit.Position
+	prevHash := lastHash
+	err = audit.Read(logPath, opts, func(r audit.Record) error {
 		if r.Seq <= lastSeq {
 			if r.Seq == lastSeq {
 				checked = true
@@ -205,11 +222,15 @@ func (x *Index) update(ctx context.Context, logPath string) (UpdateResult, error
 				return errStale
 			}
 		}
+		if r.Seq == lastSeq+1 && lastSeq > 0 && r.Prev != prevHash {
+			return errStale // the event after the indexed one does not follow it
+		}
 		if err := w.add(&r.Event); err != nil {
 			return err
 		}
 		res.Added++
 		res.LastSeq, lastHash = r.Seq, audit.LineHash(r.Line)
+		pos = audit.Position{Segment: r.Next.Segment, Offset: r.Next.Offset - int64(len(r.Line)) - 1}
 		if res.Added%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -231,6 +252,12 @@ func (x *Index) update(ctx context.Context, logPath string) (UpdateResult, error
 	}
 	if _, err := tx.Exec(`UPDATE meta SET value=? WHERE key='last_hash'`, lastHash); err != nil {
 		return UpdateResult{}, err
+	}
+	if res.Added > 0 {
+		b, _ := json.Marshal(pos)
+		if _, err := tx.Exec(`UPDATE meta SET value=? WHERE key='last_pos'`, string(b)); err != nil {
+			return UpdateResult{}, err
+		}
 	}
 	return res, tx.Commit()
 }

@@ -201,8 +201,18 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='last_seq'`).Scan(&r.IndexedTo); err != nil {
 		return nil, err
 	}
-	ev := `time >= ? AND time < ?`
-	evArgs := []any{f.since, f.until}
+	// The window filter names only the bounds that are set, so that an
+	// open window costs no range scan.
+	ev := `1=1`
+	var evArgs []any
+	if f.since != math.MinInt64 {
+		ev += ` AND time >= ?`
+		evArgs = append(evArgs, f.since)
+	}
+	if f.until != math.MaxInt64 {
+		ev += ` AND time < ?`
+		evArgs = append(evArgs, f.until)
+	}
 	if f.commits {
 		ev += ` AND commit_id IN (SELECT c FROM q_commits)`
 	}
@@ -219,7 +229,11 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		}
 		return rows.Err()
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE `+ev, evArgs...).Scan(&r.Events); err != nil {
+	countQ := `SELECT COUNT(*) FROM events WHERE ` + ev
+	if len(evArgs) == 0 && !f.commits {
+		countQ = `SELECT COUNT(*) FROM events` // answered from the b-tree
+	}
+	if err := conn.QueryRowContext(ctx, countQ, evArgs...).Scan(&r.Events); err != nil {
 		return nil, err
 	}
 
@@ -326,70 +340,56 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 
-	// Agent actions.
-	if err := run(`SELECT decision, COUNT(*) FROM events WHERE kind='agent.action' AND `+ev+` GROUP BY decision`, evArgs,
+	// Agent actions: one pass by decision, agent and access, one over the
+	// rules of denied and asked actions.
+	byAgent := map[string]map[string]int{"deny": {}, "ask": {}}
+	access := map[string]int{}
+	if err := run(`SELECT decision, agent, unauthorized, COUNT(*) FROM events WHERE kind='agent.action' AND `+ev+`
+	  GROUP BY decision, agent, unauthorized`, evArgs,
 		func(rows *sql.Rows) error {
-			var d string
+			var d, agent string
+			var unauth bool
 			var n int
-			if err := rows.Scan(&d, &n); err != nil {
+			if err := rows.Scan(&d, &agent, &unauth, &n); err != nil {
 				return err
 			}
 			r.Agent.Total += n
 			switch d {
 			case "allow":
-				r.Agent.Allowed = n
+				r.Agent.Allowed += n
 			case "deny":
-				r.Agent.Denied = n
+				r.Agent.Denied += n
 			case "ask":
-				r.Agent.Asked = n
+				r.Agent.Asked += n
+			}
+			if m := byAgent[d]; m != nil {
+				m[agent] += n
+			}
+			if unauth {
+				access[agent] += n
+				r.Access.Blocked += n
 			}
 			return nil
 		}); err != nil {
 		return nil, err
 	}
-	counts := func(query string, args []any) ([]Count, error) {
-		var out []Count
-		err := run(query, args, func(rows *sql.Rows) error {
-			var c Count
-			if err := rows.Scan(&c.Key, &c.Count); err != nil {
+	byRule := map[string]map[string]int{"deny": {}, "ask": {}}
+	if err := run(`SELECT e.decision, r.rule, COUNT(*) FROM events e JOIN event_rules r ON r.seq=e.seq
+	  WHERE e.kind='agent.action' AND e.decision IN ('deny','ask') AND `+prefixed(ev, "e.")+` GROUP BY e.decision, r.rule`, evArgs,
+		func(rows *sql.Rows) error {
+			var d, rule string
+			var n int
+			if err := rows.Scan(&d, &rule, &n); err != nil {
 				return err
 			}
-			if c.Key == "" {
-				c.Key = "(none)"
-			}
-			out = append(out, c)
+			byRule[d][rule] += n
 			return nil
-		})
-		slices.SortStableFunc(out, func(a, b Count) int {
-			if a.Count != b.Count {
-				return b.Count - a.Count
-			}
-			return strings.Compare(a.Key, b.Key)
-		})
-		return out, err
-	}
-	for _, d := range []struct {
-		decision       string
-		byRule, byAgnt *[]Count
-	}{{"deny", &r.Agent.DeniedByRule, &r.Agent.DeniedByAgnt}, {"ask", &r.Agent.AskedByRule, &r.Agent.AskedByAgent}} {
-		args := append([]any{d.decision}, evArgs...)
-		if *d.byRule, err = counts(`SELECT r.rule, COUNT(*) FROM events e JOIN event_rules r ON r.seq=e.seq
-		  WHERE e.kind='agent.action' AND e.decision=? AND `+prefixed(ev, "e.")+` GROUP BY r.rule`, args); err != nil {
-			return nil, err
-		}
-		if *d.byAgnt, err = counts(`SELECT agent, COUNT(*) FROM events
-		  WHERE kind='agent.action' AND decision=? AND `+ev+` GROUP BY agent`, args); err != nil {
-			return nil, err
-		}
-	}
-
-	// Unauthorized access.
-	if r.Access.ByAgent, err = counts(`SELECT agent, COUNT(*) FROM events WHERE unauthorized=1 AND `+ev+` GROUP BY agent`, evArgs); err != nil {
+		}); err != nil {
 		return nil, err
 	}
-	for _, c := range r.Access.ByAgent {
-		r.Access.Blocked += c.Count
-	}
+	r.Agent.DeniedByRule, r.Agent.AskedByRule = sortedCounts(byRule["deny"]), sortedCounts(byRule["ask"])
+	r.Agent.DeniedByAgnt, r.Agent.AskedByAgent = sortedCounts(byAgent["deny"]), sortedCounts(byAgent["ask"])
+	r.Access.ByAgent = sortedCounts(access)
 
 	// Vulnerable dependencies open at the end of the window.
 	var ages, pubAges []float64
@@ -429,6 +429,24 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		r.MTTR.BySeverity[k] = v
 	}
 	return r, nil
+}
+
+// sortedCounts orders counts by count, then key; an empty key is "(none)".
+func sortedCounts(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, n := range m {
+		if k == "" {
+			k = "(none)"
+		}
+		out = append(out, Count{k, n})
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out
 }
 
 // prefixed qualifies the window filter's columns with a table alias.
