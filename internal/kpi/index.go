@@ -24,7 +24,7 @@ import (
 
 // indexSchema is bumped whenever the tables change; an index of another
 // version is rebuilt.
-const indexSchema = 2
+const indexSchema = 3
 
 const schemaSQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,6 +41,7 @@ CREATE TABLE findings (
   seq INTEGER NOT NULL, fingerprint TEXT NOT NULL, rule TEXT NOT NULL,
   engine TEXT NOT NULL, severity INTEGER NOT NULL, suppressed INTEGER NOT NULL);
 CREATE INDEX findings_seq ON findings(seq);
+CREATE INDEX findings_engine ON findings(engine, seq);
 CREATE TABLE lifecycles (
   id INTEGER PRIMARY KEY, repo TEXT NOT NULL, fingerprint TEXT NOT NULL,
   rule TEXT NOT NULL, engine TEXT NOT NULL, severity INTEGER NOT NULL,

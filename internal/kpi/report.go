@@ -380,8 +380,8 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 	r.SecretLeaks.StillOpen = r.SecretLeaks.Incidents - r.SecretLeaks.Remediated
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(DISTINCT e.seq) FROM events e JOIN findings f ON f.seq=e.seq
-	  WHERE e.kind='agent.action' AND e.decision='deny' AND f.engine='secrets' AND `+prefixed(ev, "e."), evArgs...).
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(DISTINCT f.seq) FROM findings f INDEXED BY findings_engine CROSS JOIN events e ON e.seq=f.seq
+	  WHERE f.engine='secrets' AND e.kind='agent.action' AND e.decision='deny' AND `+prefixed(ev, "e."), evArgs...).
 		Scan(&r.SecretLeaks.BlockedByGuard); err != nil {
 		return nil, err
 	}
