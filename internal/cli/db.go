@@ -39,6 +39,10 @@ func dbDir(e *Env, flag string) (string, error) {
 type httpFetcher struct{ client *http.Client }
 
 func (f httpFetcher) Fetch(ctx context.Context, url string) (io.ReadCloser, error) {
+	if path, ok := strings.CutPrefix(url, "file://"); ok {
+		// A mirror on disk or a mounted share (dependencies.db_url: file://).
+		return os.Open(filepath.FromSlash(path))
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -106,8 +110,8 @@ If anything fails the current database is left as it was.`,
 			if base == "" {
 				base = DefaultDBURL
 			}
-			if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") {
-				return Usagef("--url %q: want an http(s) URL", base)
+			if !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "file://") {
+				return Usagef("--url %q: want an https://, http:// or file:// URL", base)
 			}
 			if err := checkEcosystems(ecosystems); err != nil {
 				return err

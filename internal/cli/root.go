@@ -80,6 +80,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newAuditCmd(e),
 		newReportCmd(e),
 		newDBCmd(e),
+		newInitCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.

@@ -524,6 +524,9 @@ func pkgMeta(p Package) map[string]string {
 	if p.Version != "" {
 		m["version"] = p.Version
 	}
+	if p.Constraint != "" {
+		m["constraint"] = p.Constraint
+	}
 	return m
 }
 
