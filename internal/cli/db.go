@@ -71,6 +71,8 @@ vulnerability database (https://osv.dev). 'warden db update' downloads it,
 The database lives in --db-dir, else $WARDEN_DB_DIR, else warden/vulndb in
 the user's cache directory. A scan warns when it is older than the policy's
 gates.max_db_age (default 7d), and fails instead with db_age_action: fail.`,
+		Example: `  warden db update
+  warden db status`,
 		Args: cobra.NoArgs,
 	}
 	cmd.PersistentFlags().String("db-dir", "", "database directory (default $WARDEN_DB_DIR, else the user cache directory)")
