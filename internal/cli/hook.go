@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -217,6 +218,9 @@ func decideHook(ctx context.Context, e *Env, req *agent.Request, deps hookDeps) 
 		Home:       filepath.ToSlash(home),
 		Getenv:     e.Getenv,
 		WardenPath: filepath.ToSlash(self),
+		// Problems that do not change the decision (an audit append that
+		// failed, unreadable session state) go to stderr, never stdout.
+		Log: slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	closeFn, err := deps.configure(&cfg, hp, dir, e)
 	if err != nil {
