@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/finding"
