@@ -86,6 +86,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newReportCmd(e),
 		newDBCmd(e),
 		newInitCmd(e),
+		newGatewayCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.
