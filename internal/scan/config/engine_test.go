@@ -253,7 +253,10 @@ func TestWants(t *testing.T) {
 		"k8s/deploy.yaml":                         true,
 		"cfn/stack.json":                          true,
 		"main.go":                                 false,
-		"Dockerfile.go":                           true,
+		"Dockerfile.go":                           false,
+		"internal/scan/config/dockerfile.go":      false,
+		"docs/Dockerfile.md":                      false,
+		"Dockerfile.alpine":                       true,
 		"docs/dockerfile-guide.md":                false,
 	}
 	for p, want := range tests {
