@@ -110,6 +110,58 @@ var (
 	systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Applications", "/Library", "/private", "/mnt", "/media", "/snap"}
 )
 
+// filtered reports whether command i's output only reaches a grep that
+// selects no secret (env | grep PATH, env | grep -c X): the dump is not shown.
+func (e *execCheck) filtered(i int) bool {
+	var next []shell.Command
+	for _, c := range e.s.Commands {
+		if slices.Contains(c.StdinFrom, i) {
+			next = append(next, c)
+		}
+	}
+	if len(next) == 0 {
+		return false
+	}
+	for _, c := range next {
+		n := c.Name()
+		if n != "grep" && n != "egrep" && n != "rg" && n != "wc" {
+			return false
+		}
+		if n == "wc" || hasShortFlag(c.Args(), 'c') || hasShortFlag(c.Args(), 'q') || slices.Contains(c.Args(), "--count") {
+			continue
+		}
+		ops := operands(c.Args(), "efm")
+		if len(ops) == 0 || hasShortFlag(c.Args(), 'v') {
+			return false
+		}
+		pat := ops[0]
+		if secretVar(pat) || secretish(pat) || strings.ContainsAny(pat, ".*[]|\\") && !isPlainName(pat) {
+			return false
+		}
+	}
+	return true
+}
+
+// secretish reports whether a search pattern aims at secret-looking names.
+func secretish(pat string) bool {
+	u := strings.ToUpper(pat)
+	for _, w := range []string{"KEY", "TOKEN", "SECRET", "PASS", "PWD", "AUTH", "CRED", "SESSION", "COOKIE", "PRIVATE", "AWS", "GITHUB", "GH_", "OPENAI", "ANTHROPIC", "DATABASE", "DB_"} {
+		if strings.Contains(u, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isPlainName(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r == '^' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // secretVar reports whether an environment variable's name says it holds a
 // secret.
 func secretVar(name string) bool {
@@ -173,7 +225,7 @@ func (e *execCheck) command(i int) Decision {
 				// is outside the repository.
 				for _, r := range roots {
 					p := e.abs(r)
-					if strings.Contains(p, shell.Unknown) || !within(p, e.project) && !e.g.tempDir(p) {
+					if strings.Contains(p, shell.Unknown) || !within(p, e.project) && !e.g.tempDir(p) && !e.g.tempDir(p+"/x") {
 						add(e.deleteTargets(c, "find -delete", []string{r}))
 					}
 				}
@@ -219,7 +271,7 @@ func (e *execCheck) command(i int) Decision {
 	case "git":
 		add(e.git(c, args))
 	case "printenv":
-		if len(operands(args, "")) == 0 {
+		if len(operands(args, "")) == 0 && !e.filtered(i) {
 			add(e.hit(RuleCredentialRead, "printenv prints every environment variable, including secrets; print only the variable you need (not a secret)"))
 		}
 		for _, v := range operands(args, "") {
@@ -228,7 +280,7 @@ func (e *execCheck) command(i int) Decision {
 			}
 		}
 	case "env":
-		if envDumps(args) {
+		if envDumps(args) && !e.filtered(i) {
 			add(e.hit(RuleCredentialRead, "env with no command prints every environment variable, including secrets"))
 		}
 	case "set", "export", "declare", "typeset":

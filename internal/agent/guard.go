@@ -125,6 +125,9 @@ func (g *Guard) decide(ctx context.Context, a Action) (d Decision) {
 	case EventPrompt:
 		return g.prompt(ctx, a)
 	case EventSessionStart:
+		if !g.pol.pol.Agent.SessionContext {
+			return d
+		}
 		return Decision{Verdict: Allow, Context: g.SessionContext()}
 	case EventSessionEnd:
 		if g.cfg.Store != nil && a.Session != "" {

@@ -359,3 +359,10 @@ func slicesContains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestSessionContextOff(t *testing.T) {
+	f := newFixture(t, func(p *policy.Policy) { p.Agent.SessionContext = false })
+	if d := f.decide(agent.Action{Event: agent.EventSessionStart}); d.Context != "" || d.Verdict != agent.Allow {
+		t.Errorf("session_context: false still injected %q", d.Context)
+	}
+}

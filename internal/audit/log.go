@@ -70,10 +70,11 @@ type Log struct {
 	path string
 	opts Options
 
-	mu     sync.Mutex
-	lockf  *os.File
-	f      *os.File
-	closed bool
+	mu          sync.Mutex
+	lockf       *os.File
+	f           *os.File
+	closed      bool
+	syncPending bool // a checkpoint was written: fsync after unlocking
 
 	// The tail of the active segment as last seen; valid while the file
 	// still has cacheSize bytes.
@@ -149,6 +150,21 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := e.validate(); err != nil {
 		return 0, err
 	}
+	// Encode before taking the lock, with a placeholder sequence number and
+	// prev that write fills in: the less time under the lock, the shorter
+	// the queue of concurrent writers.
+	now := l.opts.Now().UTC()
+	if e.Time.IsZero() {
+		e.Time = now
+	}
+	e.V, e.Seq, e.Prev, e.Time = SchemaVersion, 0, "", e.Time.UTC()
+	body, err := e.marshal()
+	if err != nil {
+		return 0, err
+	}
+	if len(body)+20+64 > MaxEventSize {
+		return 0, fmt.Errorf("audit event of kind %s is too large (%d bytes): record paths, hashes and rule ids, not content", e.Kind, len(body))
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -157,16 +173,13 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := lockFile(l.lockf); err != nil {
 		return 0, fmt.Errorf("locking audit log: %w", err)
 	}
+	defer l.syncAfterUnlock()
 	defer unlockFile(l.lockf)
 
-	now := l.opts.Now().UTC()
 	if err := l.prepare(now); err != nil {
 		return 0, err
 	}
-	if e.Time.IsZero() {
-		e.Time = now
-	}
-	seq, err := l.write(&e)
+	seq, err := l.writeEncoded(body)
 	if err != nil {
 		return 0, err
 	}
@@ -176,6 +189,86 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 		l.opts.Logger.Warn("audit checkpoint failed", "err", err)
 	}
 	return seq, nil
+}
+
+// AppendBatch writes events as consecutive events under one lock and
+// returns the sequence number of the first. It is for importers and
+// producers that buffer (a gateway, a migration): each event is validated
+// first, so a bad one writes none of them. Checkpoints are signed after the
+// batch as after any append.
+func (l *Log) AppendBatch(ctx context.Context, events []Event) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	for i := range events {
+		if err := events[i].validate(); err != nil {
+			return 0, fmt.Errorf("event %d of the batch: %w", i, err)
+		}
+	}
+	if len(events) == 0 {
+		return 0, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, errors.New("audit log is closed")
+	}
+	if err := lockFile(l.lockf); err != nil {
+		return 0, fmt.Errorf("locking audit log: %w", err)
+	}
+	defer l.syncAfterUnlock()
+	defer unlockFile(l.lockf)
+	now := l.opts.Now().UTC()
+	if err := l.prepare(now); err != nil {
+		return 0, err
+	}
+	first := l.seq + 1
+	seq, hash := l.seq, l.hash
+	var buf []byte
+	for i := range events {
+		e := events[i]
+		if e.Time.IsZero() {
+			e.Time = now
+		}
+		e.V, e.Seq, e.Prev, e.Time = SchemaVersion, seq+1, hash, e.Time.UTC()
+		b, err := e.marshal()
+		if err != nil {
+			return 0, fmt.Errorf("event %d of the batch: %w", i, err)
+		}
+		buf = append(append(buf, b...), '\n')
+		seq, hash = e.Seq, lineHash(b)
+	}
+	n, err := l.f.Write(buf)
+	if err != nil {
+		if n > 0 {
+			_ = l.f.Truncate(l.cacheSize)
+		}
+		l.cacheOK = false
+		return 0, fmt.Errorf("writing audit log: %w", err)
+	}
+	if l.opts.Sync == SyncEveryEvent {
+		if err := l.f.Sync(); err != nil {
+			l.cacheOK = false
+			return 0, fmt.Errorf("syncing audit log: %w", err)
+		}
+	}
+	l.seq, l.hash = seq, hash
+	l.cacheSize += int64(len(buf))
+	if err := l.maybeCheckpoint(now, false); err != nil {
+		l.opts.Logger.Warn("audit checkpoint failed", "err", err)
+	}
+	return first, nil
+}
+
+// syncAfterUnlock flushes a checkpoint to disk after the file lock is
+// released (deferred before the unlock, so it runs after it).
+func (l *Log) syncAfterUnlock() {
+	if l.syncPending {
+		l.syncPending = false
+		if err := l.f.Sync(); err != nil {
+			l.opts.Logger.Warn("audit log: fsync after checkpoint failed", "err", err)
+		}
+	}
 }
 
 // Checkpoint signs a checkpoint of everything appended so far now, whatever
@@ -195,6 +288,7 @@ func (l *Log) Checkpoint(ctx context.Context) (uint64, error) {
 	if err := lockFile(l.lockf); err != nil {
 		return 0, fmt.Errorf("locking audit log: %w", err)
 	}
+	defer l.syncAfterUnlock()
 	defer unlockFile(l.lockf)
 	now := l.opts.Now().UTC()
 	if err := l.prepare(now); err != nil {
@@ -286,10 +380,19 @@ func (l *Log) readTail() (*Segment, error) {
 		l.seq, l.hash, l.cacheSize, l.cacheOK = 0, "", 0, true
 		return nil, nil
 	}
-	window := min(size, 2*MaxEventSize+1)
+	// Most events are well under 4 KiB: read that much first and only
+	// read up to two maximal events when the last line is longer.
+	window := min(size, 4096)
 	buf := make([]byte, window)
 	if _, err := l.f.ReadAt(buf, size-window); err != nil {
 		return nil, fmt.Errorf("reading audit log tail: %w", err)
+	}
+	if window < size && bytes.IndexByte(buf[:len(buf)-1], '\n') < 0 {
+		window = min(size, 2*MaxEventSize+1)
+		buf = make([]byte, window)
+		if _, err := l.f.ReadAt(buf, size-window); err != nil {
+			return nil, fmt.Errorf("reading audit log tail: %w", err)
+		}
 	}
 	var torn *Segment
 	if buf[len(buf)-1] != '\n' {
@@ -353,6 +456,44 @@ func (l *Log) write(e *Event) (uint64, error) {
 	l.seq, l.hash = e.Seq, lineHash(b)
 	l.cacheSize += int64(len(line))
 	return e.Seq, nil
+}
+
+// writeEncoded appends an event encoded with seq 0 and an empty prev,
+// filling both in.
+func (l *Log) writeEncoded(body []byte) (uint64, error) {
+	const seq0, prev0 = `{"v":1,"seq":0,`, `,"prev":"",`
+	i := bytes.Index(body, []byte(prev0))
+	if !bytes.HasPrefix(body, []byte(seq0)) || i < 0 {
+		return 0, errors.New("audit event encoding has an unexpected shape") // a bug in warden
+	}
+	seq := l.seq + 1
+	line := make([]byte, 0, len(body)+96)
+	line = append(line, `{"v":1,"seq":`...)
+	line = strconv.AppendUint(line, seq, 10)
+	line = append(line, ',')
+	line = append(line, body[len(seq0):i]...)
+	line = append(line, `,"prev":"`...)
+	line = append(line, l.hash...)
+	line = append(line, `",`...)
+	line = append(line, body[i+len(prev0):]...)
+	n := len(line)
+	line = append(line, '\n')
+	if w, err := l.f.Write(line); err != nil {
+		if w > 0 {
+			_ = l.f.Truncate(l.cacheSize)
+		}
+		l.cacheOK = false
+		return 0, fmt.Errorf("writing audit log: %w", err)
+	}
+	if l.opts.Sync == SyncEveryEvent {
+		if err := l.f.Sync(); err != nil {
+			l.cacheOK = false
+			return 0, fmt.Errorf("syncing audit log: %w", err)
+		}
+	}
+	l.seq, l.hash = seq, lineHash(line[:n])
+	l.cacheSize += int64(len(line))
+	return seq, nil
 }
 
 func lineHash(line []byte) string {
@@ -865,9 +1006,9 @@ func (l *Log) maybeCheckpoint(now time.Time, force bool) error {
 		Summary: fmt.Sprintf("signed checkpoint of %d events", c.Size)}); err != nil {
 		return err
 	}
-	if err := l.f.Sync(); err != nil {
-		return fmt.Errorf("syncing audit log: %w", err)
-	}
+	// fsync once the lock is released (syncAfterUnlock): other writers
+	// need not wait for the disk.
+	l.syncPending = true
 	st.Tree.addRecord(mustLastLine(l))
 	st.Offset, st.Seq, st.Hash = l.cacheSize, l.seq, l.hash
 	st.CheckpointSize, st.CheckpointTime = uint64(c.Size), now

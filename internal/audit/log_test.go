@@ -28,19 +28,48 @@ func TestMain(m *testing.M) {
 }
 
 // helperAppend appends N events tagged with a worker id: "path|worker|N".
+// With WARDEN_AUDIT_HELPER_KEY it signs checkpoints every 1,000 events;
+// with WARDEN_AUDIT_HELPER_LAT it writes each Append's latency (ns), one
+// per line, to that file (for BenchmarkAppend16Processes).
 func helperAppend(spec string) int {
 	parts := strings.Split(spec, "|")
 	n, _ := strconv.Atoi(parts[2])
-	l, err := Open(parts[0], Options{})
+	opts := Options{}
+	if kp := os.Getenv("WARDEN_AUDIT_HELPER_KEY"); kp != "" {
+		s, err := LoadSigner(kp)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		opts.Signer, opts.CheckpointEvery = s, 1000
+	}
+	l, err := Open(parts[0], opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
 	}
 	defer l.Close()
+	pace, _ := time.ParseDuration(os.Getenv("WARDEN_AUDIT_HELPER_PACE"))
+	lat := make([]time.Duration, 0, n)
 	for i := range n {
+		if pace > 0 {
+			time.Sleep(pace)
+		}
 		e := Event{Kind: KindAgentAction, Actor: Actor{Agent: "claude", Session: parts[1]},
 			Summary: fmt.Sprintf("exec: step %d", i), Decision: DecisionAllow, Rules: []string{"r" + parts[1]}}
+		start := time.Now()
 		if _, err := l.Append(context.Background(), e); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		lat = append(lat, time.Since(start))
+	}
+	if out := os.Getenv("WARDEN_AUDIT_HELPER_LAT"); out != "" {
+		var b strings.Builder
+		for _, d := range lat {
+			fmt.Fprintf(&b, "%d\n", d.Nanoseconds())
+		}
+		if err := os.WriteFile(out, []byte(b.String()), 0o600); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 3
 		}
@@ -279,5 +308,86 @@ func TestRefsKeepsDependencyFacts(t *testing.T) {
 		Published: time.Date(2023, 2, 1, 0, 0, 0, 0, time.UTC)}}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("Refs (-want +got):\n%s", diff)
+	}
+}
+
+func TestAppendBatch(t *testing.T) {
+	k := newKeys(t, "test")
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := openTest(t, path, Options{Now: (&clock{t: t0}).now, Signer: k.signer, CheckpointEvery: 10})
+	appendN(t, l, 2, DecisionAllow)
+	batch := make([]Event, 25)
+	for i := range batch {
+		batch[i] = Event{Kind: KindAgentAction, Summary: fmt.Sprintf("b%d", i)}
+	}
+	first, err := l.AppendBatch(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := readAll(t, path)
+	checkChain(t, recs)
+	if recs[first-1].Summary != "b0" || recs[first+23].Summary != "b24" {
+		t.Fatalf("batch not at %d..%d", first, first+24)
+	}
+	if last := recs[len(recs)-1]; last.Kind != KindCheckpoint {
+		t.Errorf("no checkpoint after a batch of 25 with checkpoint_every 10 (last is %s)", last.Kind)
+	}
+	if rep, err := Verify(path, VerifyOptions{Verifier: k.verifier}); err != nil || !rep.Intact() {
+		t.Fatalf("Verify: %v %v", err, rep.Problem)
+	}
+	// One bad event: nothing written.
+	size := len(recs)
+	if _, err := l.AppendBatch(context.Background(), []Event{{Kind: KindAgentAction}, {}}); err == nil {
+		t.Fatal("a batch with an event without kind was accepted")
+	}
+	if got := len(readAll(t, path)); got != size {
+		t.Fatalf("a rejected batch wrote %d events", got-size)
+	}
+}
+
+// TestKilledWritersLeaveAVerifiableLog kills real appending processes
+// (SIGKILL, at whatever point they are) and checks that the next append
+// repairs whatever they left and the log verifies.
+func TestKilledWritersLeaveAVerifiableLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		var ps []*os.Process
+		for w := range 4 {
+			env := append(os.Environ(), fmt.Sprintf("WARDEN_AUDIT_HELPER=%s|k%d-%d|%d", path, round, w, 1_000_000))
+			p, err := os.StartProcess(exe, []string{exe, "-test.run=^$"}, &os.ProcAttr{Env: env, Files: []*os.File{nil, os.Stdout, os.Stderr}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+		// Let them write a while (at least some KiB more), then kill them.
+		var start int64
+		if fi, err := os.Stat(path); err == nil {
+			start = fi.Size()
+		}
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if fi, err := os.Stat(path); err == nil && fi.Size() > start+int64(8<<10*(round+1)) {
+				break
+			}
+		}
+		for _, p := range ps {
+			p.Kill()
+			p.Wait()
+		}
+		l := openTest(t, path, Options{})
+		if _, err := l.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "after the kill"}); err != nil {
+			t.Fatalf("round %d: append after killing writers: %v", round, err)
+		}
+		rep, err := Verify(path, VerifyOptions{})
+		if err != nil || !rep.Intact() {
+			t.Fatalf("round %d: %v %v", round, err, rep.Problem)
+		}
+		if rep.Events < 10*(round+1) {
+			t.Fatalf("round %d: the killed writers wrote almost nothing (%d events)", round, rep.Events)
+		}
 	}
 }

@@ -91,12 +91,25 @@ func TestDBUpdate(t *testing.T) {
 	}
 
 	code, _, errOut = run("db", "update", "--url", "ftp://x")
-	if code != ExitUsage || !strings.Contains(errOut, "want an http(s) URL") {
+	if code != ExitUsage || !strings.Contains(errOut, "want an https://, http:// or file:// URL") {
 		t.Errorf("bad url: exit %d, %q", code, errOut)
 	}
 	code, _, errOut = run("db", "update", "--url", srv.URL, "--ecosystem", "../x")
 	if code != ExitUsage {
 		t.Errorf("bad ecosystem: exit %d, %q", code, errOut)
+	}
+	// A mirror on disk: file://DIR/ECOSYSTEM/all.zip.
+	mirror := t.TempDir()
+	os.MkdirAll(filepath.Join(mirror, "npm"), 0o755)
+	os.WriteFile(filepath.Join(mirror, "npm", "all.zip"), npm, 0o644)
+	if code, out, errOut := run("db", "update", "--url", "file://"+filepath.ToSlash(mirror), "--ecosystem", "npm"); code != 0 || !strings.Contains(out, ": 1 records") {
+		t.Errorf("file:// mirror: exit %d\n%s%s", code, out, errOut)
+	}
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	if code, _, errOut := run("db", "update", "--url", srv.URL+"/osv/", "--ecosystem", "npm,PyPI"); code != 0 {
+		t.Fatalf("update: exit %d %s", code, errOut)
 	}
 	code, out, _ = run("db", "status")
 	if code != 0 || !strings.Contains(out, "records:  2") || !strings.Contains(out, "source:   "+srv.URL+"/osv") {

@@ -23,6 +23,10 @@ type Query struct {
 	Range string
 	// Now is the end of an open window (default: the last event's time).
 	Now time.Time
+
+	// raw computes every measure from the events, bypassing the hourly
+	// rollups (tests compare the two).
+	raw bool
 }
 
 // Report is the KPI report.
@@ -144,6 +148,36 @@ type filter struct {
 	commits      bool
 }
 
+// split covers the window [since, until) with whole hours, answered from
+// the hourly rollups, and the partial hours at its edges, answered from the
+// events themselves.
+func (f filter) split(hours func(hLo, hHi int64) error, raw func(lo, hi int64) error) error {
+	hLo, hHi := int64(math.MinInt64), int64(math.MaxInt64)
+	if f.since != math.MinInt64 {
+		hLo = -floorDiv(-f.since, hourMS) // ceiling
+	}
+	if f.until != math.MaxInt64 {
+		hHi = floorDiv(f.until, hourMS)
+	}
+	if hLo >= hHi {
+		return raw(f.since, f.until)
+	}
+	if err := hours(hLo, hHi); err != nil {
+		return err
+	}
+	if f.since != math.MinInt64 && f.since < hLo*hourMS {
+		if err := raw(f.since, hLo*hourMS); err != nil {
+			return err
+		}
+	}
+	if f.until != math.MaxInt64 && hHi*hourMS < f.until {
+		if err := raw(hHi*hourMS, f.until); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Report computes the KPIs over q.
 func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 	conn, err := x.db.Conn(ctx)
@@ -201,8 +235,18 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='last_seq'`).Scan(&r.IndexedTo); err != nil {
 		return nil, err
 	}
-	ev := `time >= ? AND time < ?`
-	evArgs := []any{f.since, f.until}
+	// The window filter names only the bounds that are set, so that an
+	// open window costs no range scan.
+	ev := `1=1`
+	var evArgs []any
+	if f.since != math.MinInt64 {
+		ev += ` AND time >= ?`
+		evArgs = append(evArgs, f.since)
+	}
+	if f.until != math.MaxInt64 {
+		ev += ` AND time < ?`
+		evArgs = append(evArgs, f.until)
+	}
 	if f.commits {
 		ev += ` AND commit_id IN (SELECT c FROM q_commits)`
 	}
@@ -219,7 +263,23 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		}
 		return rows.Err()
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE `+ev, evArgs...).Scan(&r.Events); err != nil {
+	if f.commits || q.raw {
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE `+ev, evArgs...).Scan(&r.Events); err != nil {
+			return nil, err
+		}
+	} else if err := f.split(
+		func(hLo, hHi int64) error {
+			var n int
+			err := conn.QueryRowContext(ctx, `SELECT COALESCE(SUM(n),0) FROM events_hourly WHERE hour >= ? AND hour < ?`, hLo, hHi).Scan(&n)
+			r.Events += n
+			return err
+		},
+		func(lo, hi int64) error {
+			var n int
+			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM events INDEXED BY events_time WHERE time >= ? AND time < ?`, lo, hi).Scan(&n)
+			r.Events += n
+			return err
+		}); err != nil {
 		return nil, err
 	}
 
@@ -320,76 +380,80 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 	r.SecretLeaks.StillOpen = r.SecretLeaks.Incidents - r.SecretLeaks.Remediated
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(DISTINCT e.seq) FROM events e JOIN findings f ON f.seq=e.seq
-	  WHERE e.kind='agent.action' AND e.decision='deny' AND f.engine='secrets' AND `+prefixed(ev, "e."), evArgs...).
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(DISTINCT f.seq) FROM findings f INDEXED BY findings_engine CROSS JOIN events e ON e.seq=f.seq
+	  WHERE f.engine='secrets' AND e.kind='agent.action' AND e.decision='deny' AND `+prefixed(ev, "e."), evArgs...).
 		Scan(&r.SecretLeaks.BlockedByGuard); err != nil {
 		return nil, err
 	}
 
-	// Agent actions.
-	if err := run(`SELECT decision, COUNT(*) FROM events WHERE kind='agent.action' AND `+ev+` GROUP BY decision`, evArgs,
-		func(rows *sql.Rows) error {
-			var d string
-			var n int
-			if err := rows.Scan(&d, &n); err != nil {
+	// Agent actions: one pass by decision, agent and access, one over the
+	// rules of denied and asked actions.
+	byAgent := map[string]map[string]int{"deny": {}, "ask": {}}
+	access := map[string]int{}
+	addAgent := func(rows *sql.Rows) error {
+		var d, agent string
+		var unauth bool
+		var n int
+		if err := rows.Scan(&d, &agent, &unauth, &n); err != nil {
+			return err
+		}
+		r.Agent.Total += n
+		switch d {
+		case "allow":
+			r.Agent.Allowed += n
+		case "deny":
+			r.Agent.Denied += n
+		case "ask":
+			r.Agent.Asked += n
+		}
+		if m := byAgent[d]; m != nil {
+			m[agent] += n
+		}
+		if unauth {
+			access[agent] += n
+			r.Access.Blocked += n
+		}
+		return nil
+	}
+	byRule := map[string]map[string]int{"deny": {}, "ask": {}}
+	addRule := func(rows *sql.Rows) error {
+		var d, rule string
+		var n int
+		if err := rows.Scan(&d, &rule, &n); err != nil {
+			return err
+		}
+		byRule[d][rule] += n
+		return nil
+	}
+	const agentRaw = `SELECT decision, agent, unauthorized, COUNT(*) FROM events %s WHERE kind='agent.action' AND %s GROUP BY decision, agent, unauthorized`
+	const ruleRaw = `SELECT e.decision, r.rule, COUNT(*) FROM events e %s JOIN event_rules r ON r.seq=e.seq
+	  WHERE e.kind='agent.action' AND e.decision IN ('deny','ask') AND %s GROUP BY e.decision, r.rule`
+	if f.commits || q.raw {
+		if err := run(fmt.Sprintf(agentRaw, "", ev), evArgs, addAgent); err != nil {
+			return nil, err
+		}
+		if err := run(fmt.Sprintf(ruleRaw, "", prefixed(ev, "e.")), evArgs, addRule); err != nil {
+			return nil, err
+		}
+	} else if err := f.split(
+		func(hLo, hHi int64) error {
+			if err := run(`SELECT decision, agent, unauthorized, SUM(n) FROM agent_hourly WHERE hour >= ? AND hour < ? GROUP BY decision, agent, unauthorized`,
+				[]any{hLo, hHi}, addAgent); err != nil {
 				return err
 			}
-			r.Agent.Total += n
-			switch d {
-			case "allow":
-				r.Agent.Allowed = n
-			case "deny":
-				r.Agent.Denied = n
-			case "ask":
-				r.Agent.Asked = n
+			return run(`SELECT decision, rule, SUM(n) FROM rule_hourly WHERE hour >= ? AND hour < ? GROUP BY decision, rule`, []any{hLo, hHi}, addRule)
+		},
+		func(lo, hi int64) error {
+			if err := run(fmt.Sprintf(agentRaw, "INDEXED BY events_time", "time >= ? AND time < ?"), []any{lo, hi}, addAgent); err != nil {
+				return err
 			}
-			return nil
+			return run(fmt.Sprintf(ruleRaw, "INDEXED BY events_time", "e.time >= ? AND e.time < ?"), []any{lo, hi}, addRule)
 		}); err != nil {
 		return nil, err
 	}
-	counts := func(query string, args []any) ([]Count, error) {
-		var out []Count
-		err := run(query, args, func(rows *sql.Rows) error {
-			var c Count
-			if err := rows.Scan(&c.Key, &c.Count); err != nil {
-				return err
-			}
-			if c.Key == "" {
-				c.Key = "(none)"
-			}
-			out = append(out, c)
-			return nil
-		})
-		slices.SortStableFunc(out, func(a, b Count) int {
-			if a.Count != b.Count {
-				return b.Count - a.Count
-			}
-			return strings.Compare(a.Key, b.Key)
-		})
-		return out, err
-	}
-	for _, d := range []struct {
-		decision       string
-		byRule, byAgnt *[]Count
-	}{{"deny", &r.Agent.DeniedByRule, &r.Agent.DeniedByAgnt}, {"ask", &r.Agent.AskedByRule, &r.Agent.AskedByAgent}} {
-		args := append([]any{d.decision}, evArgs...)
-		if *d.byRule, err = counts(`SELECT r.rule, COUNT(*) FROM events e JOIN event_rules r ON r.seq=e.seq
-		  WHERE e.kind='agent.action' AND e.decision=? AND `+prefixed(ev, "e.")+` GROUP BY r.rule`, args); err != nil {
-			return nil, err
-		}
-		if *d.byAgnt, err = counts(`SELECT agent, COUNT(*) FROM events
-		  WHERE kind='agent.action' AND decision=? AND `+ev+` GROUP BY agent`, args); err != nil {
-			return nil, err
-		}
-	}
-
-	// Unauthorized access.
-	if r.Access.ByAgent, err = counts(`SELECT agent, COUNT(*) FROM events WHERE unauthorized=1 AND `+ev+` GROUP BY agent`, evArgs); err != nil {
-		return nil, err
-	}
-	for _, c := range r.Access.ByAgent {
-		r.Access.Blocked += c.Count
-	}
+	r.Agent.DeniedByRule, r.Agent.AskedByRule = sortedCounts(byRule["deny"]), sortedCounts(byRule["ask"])
+	r.Agent.DeniedByAgnt, r.Agent.AskedByAgent = sortedCounts(byAgent["deny"]), sortedCounts(byAgent["ask"])
+	r.Access.ByAgent = sortedCounts(access)
 
 	// Vulnerable dependencies open at the end of the window.
 	var ages, pubAges []float64
@@ -429,6 +493,24 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		r.MTTR.BySeverity[k] = v
 	}
 	return r, nil
+}
+
+// sortedCounts orders counts by count, then key; an empty key is "(none)".
+func sortedCounts(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, n := range m {
+		if k == "" {
+			k = "(none)"
+		}
+		out = append(out, Count{k, n})
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out
 }
 
 // prefixed qualifies the window filter's columns with a table alias.

@@ -38,10 +38,11 @@ var (
 	ErrSymlink    = errors.New("a symbolic link (not followed)")
 )
 
-// FSSource reads files from an fs.FS (for files on disk use os.Root.FS, which
-// refuses symlinks that lead outside the root). Paths lists the candidates
-// when set; otherwise the tree is walked, honouring .gitignore files
-// (without git, the walk is the only way to know what git would ignore).
+// FSSource reads files from an fs.FS: in-memory trees, archives, tests. For
+// a directory on disk use DiskSource, which never follows a symlink. List
+// gives the candidates when set; otherwise the tree is walked, honouring
+// .gitignore files (without git, the walk is the only way to know what git
+// would ignore).
 type FSSource struct {
 	FS fs.FS
 	// List, when non-nil, is the exact set of candidate paths (from git

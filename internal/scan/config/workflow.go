@@ -211,9 +211,11 @@ func (s *scanner) workflow() error {
 				}
 				s.checkInjection(run, "run")
 				body := run.text()
-				if privileged && (strings.Contains(body, "gh pr checkout") || (strings.Contains(body, "git ") && untrustedCheckoutRef.MatchString(body) && (strings.Contains(body, "checkout") || strings.Contains(body, "fetch")))) {
-					line, col := s.locate(run, "checkout")
-					s.emit("gha-pr-target-checkout", line, col, "a pull_request_target/workflow_run job checks out pull request code in a script")
+				if privileged {
+					if l := checkoutLine(body); l != "" {
+						line, col := s.locate(run, l)
+						s.emit("gha-pr-target-checkout", line, col, "a pull_request_target/workflow_run job checks out pull request code in a script")
+					}
 				}
 				if i := pipeToShell(asciiLower(body)); i >= 0 {
 					line, col := s.locate(run, strings.TrimSpace(firstLine(body[i:])))
@@ -225,6 +227,27 @@ func (s *scanner) workflow() error {
 		}
 	}
 	return nil
+}
+
+// checkoutLine returns the first script line that fetches or checks out
+// the pull request's code: gh pr checkout, or a git checkout/fetch/switch/
+// reset/pull naming the PR head on the same line.
+func checkoutLine(body string) string {
+	if !strings.Contains(body, "gh pr checkout") && !strings.Contains(body, "git ") {
+		return ""
+	}
+	for _, l := range strings.Split(body, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.Contains(t, "gh pr checkout") {
+			return t
+		}
+		for _, verb := range []string{"git checkout", "git fetch", "git switch", "git reset", "git pull", "git worktree add"} {
+			if strings.Contains(t, verb) && untrustedCheckoutRef.MatchString(t) {
+				return t
+			}
+		}
+	}
+	return ""
 }
 
 func merge(a, b map[string]bool) map[string]bool {

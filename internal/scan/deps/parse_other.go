@@ -250,6 +250,12 @@ func parsePom(p string, data []byte) (*File, error) {
 			pkg.Version = strings.Trim(v, "[]")
 		default:
 			pkg.Constraint = v
+			// A range's lower bound is a version the range lets Maven
+			// pick; it is matched (as osv-scanner does) so that a range
+			// admitting a vulnerable version is reported.
+			if lo, _, ok := strings.Cut(strings.TrimPrefix(v, "["), ","); ok && strings.HasPrefix(v, "[") && lo != "" {
+				pkg.Version = strings.TrimSpace(lo)
+			}
 		}
 		f.Packages = append(f.Packages, pkg)
 	}

@@ -3,10 +3,11 @@ package deps
 //go:generate go run ./internal/genpopular -o popular.txt.gz
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -28,12 +29,12 @@ type Suspect struct {
 // popular is one ecosystem's popular names, most popular first, with
 // indexes of their normalized forms.
 type popular struct {
-	rank         map[string]int      // every known name -> rank (0 = most popular)
+	rank         map[string]int      // target name -> rank (0 = most popular)
 	names        []string            // the names compared against, by rank
+	known        []string            // further names known to exist, sorted
 	deletes      map[string][]int32  // every one-character deletion of a target (and itself) -> targets
 	sepless      map[string]int32    // name without - _ . -> most popular target
 	skeleton     map[string]int32    // homoglyph-folded name -> most popular target
-	affix        map[string]int32    // name without js/node/py affixes -> most popular target
 	scoped       map[string][]int32  // npm: bare name of a very popular scoped package -> targets (dropped scope)
 	scopedByBare map[string][]int32  // npm: bare name of any scoped target -> targets (scope typos)
 	scopes       map[string]struct{} // npm: popular scopes
@@ -60,12 +61,18 @@ func loadPopular() {
 		if err != nil {
 			panic("deps: embedded popular.txt.gz is corrupt: " + err.Error())
 		}
-		sc := bufio.NewScanner(zr)
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			panic("deps: embedded popular.txt.gz is corrupt: " + err.Error())
+		}
+		// Names are substrings of one string: no allocation per name. The
+		// generator wrote them normalized, targets by rank, known sorted.
+		data := string(raw)
 		var cur *popular
-		var eco string
 		known := false
-		for sc.Scan() {
-			line := sc.Text()
+		for len(data) > 0 {
+			var line string
+			line, data, _ = strings.Cut(data, "\n")
 			switch {
 			case strings.HasPrefix(line, "# "):
 				if i := strings.Index(line, "dated "); i >= 0 {
@@ -74,27 +81,37 @@ func loadPopular() {
 			case strings.HasPrefix(line, "@") && !strings.Contains(line, "/"):
 				// "@npm" starts the names compared against, "@npm known"
 				// the further names that are merely known to exist.
-				var rest string
-				eco, rest, _ = strings.Cut(line[1:], " ")
+				eco, rest, _ := strings.Cut(line[1:], " ")
 				known = rest == "known"
 				if popularData[eco] == nil {
-					popularData[eco] = &popular{rank: make(map[string]int, 50000)}
+					popularData[eco] = &popular{rank: make(map[string]int, 20000)}
 				}
 				cur = popularData[eco]
 			case line != "" && cur != nil:
-				n := normalizeForSquat(eco, line)
-				if _, dup := cur.rank[n]; !dup {
-					cur.rank[n] = len(cur.rank)
-					if !known {
-						cur.names = append(cur.names, n)
-					}
+				if known {
+					cur.known = append(cur.known, line)
+				} else if _, dup := cur.rank[line]; !dup {
+					cur.rank[line] = len(cur.names)
+					cur.names = append(cur.names, line)
 				}
 			}
 		}
 		for eco, p := range popularData {
+			if !slices.IsSorted(p.known) {
+				slices.Sort(p.known)
+			}
 			p.index(eco)
 		}
 	})
+}
+
+// isKnown reports whether n is a target or a known name.
+func (p *popular) isKnown(n string) bool {
+	if _, ok := p.rank[n]; ok {
+		return true
+	}
+	_, ok := slices.BinarySearch(p.known, n)
+	return ok
 }
 
 func normalizeForSquat(eco, name string) string {
@@ -119,7 +136,6 @@ const scopeTargets = 1500
 func (p *popular) index(eco string) {
 	p.sepless = map[string]int32{}
 	p.skeleton = map[string]int32{}
-	p.affix = map[string]int32{}
 	p.scoped = map[string][]int32{}
 	p.scopedByBare = map[string][]int32{}
 	p.scopes = map[string]struct{}{}
@@ -132,7 +148,6 @@ func (p *popular) index(eco string) {
 		id := int32(i)
 		first(p.sepless, sepless(n), id)
 		first(p.skeleton, skeleton(n), id)
-		first(p.affix, stripAffixes(eco, n), id)
 		if scope, bare, ok := splitScope(n); ok {
 			// @types/x is named after x, so a bare x is not a dropped scope.
 			if scope != "types" && i < scopeTargets {
@@ -234,8 +249,7 @@ func IsPopular(ecosystem, name string) bool {
 	if p == nil {
 		return false
 	}
-	_, ok := p.rank[normalizeForSquat(ecosystem, name)]
-	return ok
+	return p.isKnown(normalizeForSquat(ecosystem, name))
 }
 
 // CheckName reports whether name looks like a typosquat or hallucination
@@ -248,7 +262,7 @@ func CheckName(ecosystem, name string) (Suspect, bool) {
 		return Suspect{}, false
 	}
 	n := normalizeForSquat(ecosystem, name)
-	if _, ok := p.rank[n]; ok {
+	if p.isKnown(n) {
 		return Suspect{}, false
 	}
 	// Transforms are tried from the most to the least specific; the first

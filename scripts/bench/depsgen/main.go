@@ -20,7 +20,15 @@ func main() {
 	records := flag.Int("records", 200000, "OSV records")
 	packages := flag.Int("packages", 100000, "distinct packages the records affect")
 	lock := flag.Int("lock", 2000, "packages in the lockfile")
+	records2zip := flag.String("zip-records", "", "instead: zip the OSV JSON files in this directory into OUT/osv-scanner/ECOSYSTEM/all.zip")
 	flag.Parse()
+	if *records2zip != "" {
+		if err := zipRecords(*records2zip, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "depsgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*out, *records, *packages, *lock); err != nil {
 		fmt.Fprintln(os.Stderr, "depsgen:", err)
 		os.Exit(1)
@@ -108,4 +116,62 @@ func run(out string, records, packages, lock int) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(repo, "package-lock.json"), b, 0o644)
+}
+
+// zipRecords writes each ecosystem's records (by their first affected
+// package) into the offline layout both tools read.
+func zipRecords(src, out string) error {
+	files, err := filepath.Glob(filepath.Join(src, "*.json"))
+	if err != nil {
+		return err
+	}
+	writers := map[string]*zip.Writer{}
+	var closers []*os.File
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		var rec struct {
+			Affected []struct {
+				Package struct{ Ecosystem string } `json:"package"`
+			} `json:"affected"`
+		}
+		if err := json.Unmarshal(b, &rec); err != nil || len(rec.Affected) == 0 {
+			return fmt.Errorf("%s: not an OSV record with an affected package", file)
+		}
+		eco := rec.Affected[0].Package.Ecosystem
+		zw := writers[eco]
+		if zw == nil {
+			dir := filepath.Join(out, "osv-scanner", eco)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			f, err := os.Create(filepath.Join(dir, "all.zip"))
+			if err != nil {
+				return err
+			}
+			closers = append(closers, f)
+			zw = zip.NewWriter(f)
+			writers[eco] = zw
+		}
+		w, err := zw.Create(filepath.Base(file))
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	for _, zw := range writers {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+	}
+	for _, f := range closers {
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

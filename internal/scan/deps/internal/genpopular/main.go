@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,6 +93,18 @@ func readTSV(file string, nameCol, scoreCol int, rank bool) ([]entry, error) {
 	return out, nil
 }
 
+var pypiSep = regexp.MustCompile(`[-_.]+`)
+
+// normalize is what the check compares: npm names lower-cased, PyPI names
+// PEP 503 normalized.
+func normalize(eco, name string) string {
+	name = strings.ToLower(name)
+	if eco == "PyPI" {
+		return pypiSep.ReplaceAllString(name, "-")
+	}
+	return name
+}
+
 func run(dir, out string, nNPM, nPyPI, kNPM, kPyPI int, date string) error {
 	npmFile := filepath.Join(dir, "npm.tsv")
 	npm, err := readTSV(npmFile, 0, 2, false)
@@ -116,22 +129,38 @@ func run(dir, out string, nNPM, nPyPI, kNPM, kPyPI int, date string) error {
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
 	w := bufio.NewWriter(zw)
 	fmt.Fprintf(w, "# warden popular packages, most popular first; lists dated %s\n", date)
-	// "@eco" lists the names typosquats are compared against; "@eco known"
-	// the next most popular names, which exist and are never suspects.
+	// "@eco" lists the names typosquats are compared against, most
+	// popular first; "@eco known" the next most popular names, sorted,
+	// which exist and are never suspects. Names are written normalized as
+	// the check compares them (npm lower case, PyPI PEP 503).
 	for _, sec := range []struct {
 		eco  string
 		list []entry
 		n, k int
 	}{{"npm", npm, nNPM, kNPM}, {"PyPI", pypi, nPyPI, kPyPI}} {
-		fmt.Fprintf(w, "@%s\n", sec.eco)
-		for i, e := range sec.list {
-			if i == sec.k {
+		var names []string
+		seen := map[string]bool{}
+		for _, e := range sec.list {
+			n := normalize(sec.eco, e.name)
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+			if len(names) == sec.k {
 				break
 			}
-			if i == sec.n {
-				fmt.Fprintf(w, "@%s known\n", sec.eco)
+		}
+		fmt.Fprintf(w, "@%s\n", sec.eco)
+		for _, n := range names[:min(sec.n, len(names))] {
+			fmt.Fprintln(w, n)
+		}
+		if len(names) > sec.n {
+			known := slices.Clone(names[sec.n:])
+			slices.Sort(known)
+			fmt.Fprintf(w, "@%s known\n", sec.eco)
+			for _, n := range known {
+				fmt.Fprintln(w, n)
 			}
-			fmt.Fprintln(w, e.name)
 		}
 	}
 	if err := w.Flush(); err != nil {
