@@ -3,7 +3,7 @@
 #
 #   scripts/bench/sast-speed.sh goroot    # warden --engines sast vs gosec over $(go env GOROOT)/src
 #   scripts/bench/sast-speed.sh node      # warden --engines sast over the pinned node_modules corpus (>1M lines)
-#   scripts/bench/sast-speed.sh DIR       # warden over any directory
+#   scripts/bench/sast-speed.sh DIR       # warden over any directory (and gosec when it holds Go code)
 #
 # Prints wall time, user+system CPU time and peak RSS (GNU time) for each
 # tool; gosec is installed pinned from the Go module proxy.
@@ -28,17 +28,18 @@ lines() {
 
 measure() { # name, then the command
   local name=$1; shift
-  local t="$BENCH_CACHE/time.out"
-  /usr/bin/time -o "$t" -f '%e %U %S %M' "$@" >/dev/null 2>"$BENCH_CACHE/stderr.out" || true
-  read -r wall user sys rss < "$t"
+  local t; t=$(mktemp)
+  /usr/bin/time -o "$t" -f '%e %U %S %M' "$@" >/dev/null 2>"$t.err" || true
+  read -r wall user sys rss < <(tail -n 1 "$t")
   printf '| %s | %s s | %.1f s | %d MB |\n' "$name" "$wall" "$(echo "$user + $sys" | bc)" $((rss / 1024))
+  rm -f "$t" "$t.err"
 }
 
 log "target $dir ($(lines "$dir") lines of code), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| tool | wall | CPU (user+sys) | peak RSS |"
 echo "|---|---:|---:|---:|"
 measure "warden scan --engines sast" "$warden" scan "$dir" --engines sast --format json --no-progress --output "$BENCH_CACHE/sast.json"
-if [ "$target" = goroot ]; then
+if [ -f "$dir/go.mod" ] || [[ "$dir" == "$(go env GOROOT)"* ]]; then
   if [ ! -x "$GOSEC" ] || [ ! -f "$BENCH_CACHE/bin/.gosec-$GOSEC_VERSION" ]; then
     log "installing gosec $GOSEC_VERSION"
     GOBIN="$BENCH_CACHE/bin" go install "github.com/securego/gosec/v2/cmd/gosec@$GOSEC_VERSION"
