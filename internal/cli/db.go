@@ -285,3 +285,23 @@ func enableOnline(engines []scan.Engine, p *policy.Effective) {
 		}
 	}
 }
+
+// dbSummary describes the vulnerability database for `warden version`.
+func dbSummary(e *Env) (map[string]any, string) {
+	dir, err := dbDir(e, "")
+	if err != nil {
+		return map[string]any{"error": err.Error()}, err.Error()
+	}
+	db, err := vulndb.Open(dir)
+	if err != nil {
+		if errors.Is(err, vulndb.ErrNoDatabase) {
+			return map[string]any{"path": dir, "present": false}, "none in " + dir + " (run 'warden db update')"
+		}
+		return map[string]any{"path": dir, "error": err.Error()}, err.Error()
+	}
+	defer db.Close()
+	m := db.Meta()
+	age := time.Since(m.Built)
+	return map[string]any{"path": db.Path(), "present": true, "built": m.Built, "age_days": int(age.Hours() / 24), "records": m.Records()},
+		fmt.Sprintf("%d records, built %s (%s ago)", m.Records(), m.Built.Format(time.DateOnly), humanAge(age))
+}
