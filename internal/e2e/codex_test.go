@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,11 @@ import (
 // uses --dangerously-bypass-hook-trust (what automation that vets its
 // hooks does; warden init explains the interactive way).
 func runCodex(t *testing.T, files map[string]string, plan map[string][]toolCall, prompt string) (dir, output string, fake *fakeModel) {
+	t.Helper()
+	return runCodexTrust(t, files, plan, prompt, true)
+}
+
+func runCodexTrust(t *testing.T, files map[string]string, plan map[string][]toolCall, prompt string, bypass bool) (dir, output string, fake *fakeModel) {
 	t.Helper()
 	bin := client(t, "codex")
 	dir, home := initProject(t, "codex", files)
@@ -40,8 +46,25 @@ trust_level = "trusted"
 		t.Fatal(err)
 	}
 	env := baseEnv(home, "CODEX_HOME="+codexHome, "FAKE_API_KEY=sk-test")
-	output = run(t, dir, env, bin, "exec", "--skip-git-repo-check", "--dangerously-bypass-hook-trust", "--json", prompt)
+	args := []string{"exec", "--skip-git-repo-check", "--json"}
+	if bypass {
+		args = append(args, "--dangerously-bypass-hook-trust")
+	}
+	output = run(t, dir, env, bin, append(args, prompt)...)
 	return dir, output, fake
+}
+
+// wardenCheck runs `warden init --check --agent agent` in dir.
+func wardenCheck(t *testing.T, dir, agent string) string {
+	t.Helper()
+	c := exec.Command(wardenBin, "init", "--check", "--agent", agent)
+	c.Dir = dir
+	c.Env = baseEnv(t.TempDir())
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("warden init --check: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
 func codexShell(cmd string) toolCall {
@@ -66,6 +89,20 @@ func TestCodex(t *testing.T) {
 			t.Fatalf("the model got no request after the tool call; codex output:\n%s", tail(out))
 		}
 		mustContain(t, "the request after the denial", reqs[len(reqs)-1], "credential")
+		mustContain(t, "warden init --check", wardenCheck(t, dir, "codex"), "decision(s) recorded: the hooks fire")
+	})
+
+	sub("untrusted hooks are skipped silently and warden init --check tells", func(t *testing.T) {
+		// Codex's own behaviour, which is why warden init explains trust:
+		// without hook trust the command runs and nothing says so. The
+		// check that the hooks fire is what catches it.
+		dir, out, _ := runCodexTrust(t, nil, map[string][]toolCall{
+			"TASK-EXFIL": {codexShell(dangerousCommand)},
+		}, "TASK-EXFIL: back up my key", false)
+		if !exists(filepath.Join(dir, "ran-marker")) {
+			t.Fatalf("Codex ran warden's untrusted hooks: its trust behaviour changed, update warden init's note and docs/AGENTS.md; codex output:\n%s", tail(out))
+		}
+		mustContain(t, "warden init --check", wardenCheck(t, dir, "codex"), "no decisions recorded yet (if a Codex session ran, its hooks are not trusted")
 	})
 
 	sub("benign command runs", func(t *testing.T) {
