@@ -344,3 +344,50 @@ func TestAppendBatch(t *testing.T) {
 		t.Fatalf("a rejected batch wrote %d events", got-size)
 	}
 }
+
+// TestKilledWritersLeaveAVerifiableLog kills real appending processes
+// (SIGKILL, at whatever point they are) and checks that the next append
+// repairs whatever they left and the log verifies.
+func TestKilledWritersLeaveAVerifiableLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		var ps []*os.Process
+		for w := range 4 {
+			env := append(os.Environ(), fmt.Sprintf("WARDEN_AUDIT_HELPER=%s|k%d-%d|%d", path, round, w, 1_000_000))
+			p, err := os.StartProcess(exe, []string{exe, "-test.run=^$"}, &os.ProcAttr{Env: env, Files: []*os.File{nil, os.Stdout, os.Stderr}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+		// Let them write a while (at least some KiB more), then kill them.
+		var start int64
+		if fi, err := os.Stat(path); err == nil {
+			start = fi.Size()
+		}
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if fi, err := os.Stat(path); err == nil && fi.Size() > start+int64(8<<10*(round+1)) {
+				break
+			}
+		}
+		for _, p := range ps {
+			p.Kill()
+			p.Wait()
+		}
+		l := openTest(t, path, Options{})
+		if _, err := l.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "after the kill"}); err != nil {
+			t.Fatalf("round %d: append after killing writers: %v", round, err)
+		}
+		rep, err := Verify(path, VerifyOptions{})
+		if err != nil || !rep.Intact() {
+			t.Fatalf("round %d: %v %v", round, err, rep.Problem)
+		}
+		if rep.Events < 10*(round+1) {
+			t.Fatalf("round %d: the killed writers wrote almost nothing (%d events)", round, rep.Events)
+		}
+	}
+}

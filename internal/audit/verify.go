@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -204,9 +207,9 @@ func (v *verifier) segment(path string) error {
 	defer f.Close()
 	name := filepath.Base(path)
 	no := 0
-	err = scanLines(f, func(line []byte, _ int64) error {
+	err = hashedLines(f, func(line []byte, hash string, leaf tlog.Hash) error {
 		no++
-		if !v.line(line, name, no) {
+		if !v.line(line, hash, leaf, name, no) {
 			return errStop
 		}
 		return nil
@@ -223,9 +226,123 @@ func (v *verifier) segment(path string) error {
 	return err
 }
 
+// hashBatch is a run of whole lines whose two hashes (the chain's SHA-256
+// and the Merkle leaf) workers compute while the verifier checks the
+// previous batch.
+type hashBatch struct {
+	buf    []byte
+	ends   []int // end offset of each line (excluding its newline)
+	hashes []string
+	leaves []tlog.Hash
+	done   chan struct{}
+}
+
+// hashedLines calls fn for each line of r, in order, with both of its
+// hashes computed in parallel ahead of it. A last line without a newline
+// is a *tornError, as with scanLines.
+func hashedLines(r io.Reader, fn func(line []byte, hash string, leaf tlog.Hash) error) error {
+	const chunk = 4 << 20
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	batches := make(chan *hashBatch, workers+1)
+	work := make(chan *hashBatch, workers+1)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				start := 0
+				for i, end := range b.ends {
+					line := b.buf[start:end]
+					b.hashes[i] = lineHash(line)
+					b.leaves[i] = tlog.RecordHash(line)
+					start = end + 1
+				}
+				close(b.done)
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	var readErr error
+	var tornAt int64
+	var tornLen int
+	go func() {
+		defer close(batches)
+		defer close(work)
+		var rest []byte
+		var off int64
+		for {
+			buf := make([]byte, len(rest), len(rest)+chunk)
+			copy(buf, rest)
+			n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			last := bytes.LastIndexByte(buf, '\n')
+			if last >= 0 {
+				b := &hashBatch{buf: buf[:last+1], done: make(chan struct{})}
+				for i := 0; i <= last; {
+					j := bytes.IndexByte(buf[i:last+1], '\n')
+					b.ends = append(b.ends, i+j)
+					i += j + 1
+				}
+				b.hashes, b.leaves = make([]string, len(b.ends)), make([]tlog.Hash, len(b.ends))
+				select {
+				case work <- b:
+				case <-stop:
+					return
+				}
+				select {
+				case batches <- b:
+				case <-stop:
+					return
+				}
+				off += int64(last + 1)
+				rest = buf[last+1:]
+			} else {
+				rest = buf
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				if len(rest) > 0 {
+					tornAt, tornLen = off, len(rest)
+				}
+				return
+			}
+			if err != nil {
+				readErr = err
+				return
+			}
+		}
+	}()
+	var err error
+	for b := range batches {
+		<-b.done
+		start := 0
+		for i, end := range b.ends {
+			if err = fn(b.buf[start:end], b.hashes[i], b.leaves[i]); err != nil {
+				break
+			}
+			start = end + 1
+		}
+		if err != nil {
+			break
+		}
+	}
+	close(stop)
+	for range batches { // let the reader finish
+	}
+	wg.Wait()
+	switch {
+	case err != nil:
+		return err
+	case readErr != nil:
+		return readErr
+	case tornLen > 0:
+		return &tornError{Bytes: tornLen, Offset: tornAt}
+	}
+	return nil
+}
+
 // line checks one line; false stops the walk at the first problem.
-func (v *verifier) line(line []byte, seg string, no int) bool {
-	hash := lineHash(line)
+func (v *verifier) line(line []byte, hash string, leaf tlog.Hash, seg string, no int) bool {
 	h, ok := parseHeader(line)
 	if !ok {
 		e, err := ParseEvent(line)
@@ -272,7 +389,7 @@ func (v *verifier) line(line []byte, seg string, no int) bool {
 	if ev != nil && !v.special(ev, seg, no) {
 		return false
 	}
-	v.tree.addRecord(line)
+	v.tree.add(leaf)
 	if _, want := v.roots[v.tree.n]; want {
 		r := v.tree.root()
 		v.roots[v.tree.n] = &r

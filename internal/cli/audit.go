@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/wardenhq/warden/internal/audit"
+	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -687,4 +690,65 @@ log still extends it.`,
 	}
 	cmd.Flags().StringVar(&keyPath, "key", "", "private key path (default: audit.key from the policy)")
 	return cmd
+}
+
+// gateRun is one run of the scan gate, as recordGateRun writes it.
+type gateRun struct {
+	Root     string
+	Scope    string // audit.ScopeFull, ScopeDiff, ScopeStaged, "stdin", "history"
+	Engines  []string
+	Files    int
+	Duration time.Duration
+	Findings []finding.Finding
+	// Suppressed holds the fingerprints accepted by an exception or the
+	// baseline (recorded, flagged, not counted as open).
+	Suppressed map[string]bool
+	Failed     bool
+	Repo       audit.Repo // name (default: the root's base name), commit, ref, release tag
+}
+
+// recordGateRun appends a scan.gate event for a gate run to the audit log
+// the policy configures. The scan command calls it after deciding; an error
+// means the run could not be recorded (the caller fails closed: exit 3).
+func recordGateRun(ctx context.Context, e *Env, eff *policy.Effective, g gateRun) (uint64, error) {
+	l, err := openAuditLog(e, eff, g.Root)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	refs := audit.Refs(g.Findings)
+	blocking := 0
+	seen := map[string]bool{}
+	var rules []string
+	for i := range refs {
+		refs[i].Suppressed = g.Suppressed[refs[i].Fingerprint]
+		if !seen[refs[i].Rule] {
+			seen[refs[i].Rule] = true
+			rules = append(rules, refs[i].Rule)
+		}
+		if !refs[i].Suppressed && refs[i].Severity >= eff.Gates.FailOn && eff.Gates.FailOn.Valid() {
+			blocking++
+		}
+	}
+	sort.Strings(rules)
+	repo := g.Repo
+	if repo.Name == "" {
+		repo.Name = filepath.Base(g.Root)
+	}
+	decision := audit.DecisionPass
+	if g.Failed {
+		decision = audit.DecisionFail
+	}
+	ev := audit.Event{
+		Kind:         audit.KindScanGate,
+		Actor:        auditActor(e),
+		Repo:         repo,
+		Summary:      fmt.Sprintf("scan %s: %d finding(s), %d blocking, %d file(s)", g.Scope, len(refs), blocking, g.Files),
+		Scan:         &audit.Scan{Scope: g.Scope, Engines: g.Engines, Files: g.Files, DurationMS: g.Duration.Milliseconds()},
+		Rules:        rules,
+		Findings:     refs,
+		Decision:     decision,
+		PolicySHA256: eff.SHA256,
+	}
+	return l.Append(ctx, ev)
 }

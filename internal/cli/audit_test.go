@@ -202,3 +202,43 @@ func TestAuditVerifyNoLogIsUsageError(t *testing.T) {
 		t.Errorf("verify without a log: exit %d %q", code, errOut)
 	}
 }
+
+func TestRecordGateRun(t *testing.T) {
+	repo, env := auditRepo(t)
+	e := &Env{Dir: repo, Getenv: func(k string) string { return env[k] }}
+	eff, err := loadPolicy(e, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := "ghp_" + strings.Repeat("a1B2", 9)
+	fs := []finding.Finding{
+		{RuleID: "secrets.github-token", Engine: "secrets", Severity: finding.SeverityCritical, Fingerprint: "f1",
+			Location: finding.Location{Path: "cfg.go", StartLine: 3}, Snippet: "token := " + secret, Metadata: map[string]string{"match": secret}}, // a careless engine
+		{RuleID: "sast.weak-random", Engine: "sast", Severity: finding.SeverityMedium, Fingerprint: "f2", Location: finding.Location{Path: "x.go"}},
+	}
+	seq, err := recordGateRun(context.Background(), e, eff, gateRun{Root: repo, Scope: audit.ScopeFull, Engines: []string{"secrets", "sast"},
+		Files: 2, Findings: fs, Suppressed: map[string]bool{"f2": true}, Failed: true, Repo: audit.Repo{Commit: "abc", Release: "v1.0.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got audit.Event
+	audit.Read(filepath.Join(repo, ".warden/audit/audit.jsonl"), audit.ReadOptions{}, func(r audit.Record) error {
+		if r.Seq == seq {
+			got = r.Event
+		}
+		if strings.Contains(string(r.Line), secret) {
+			t.Errorf("event %d holds the secret", r.Seq)
+		}
+		return nil
+	})
+	if got.Kind != audit.KindScanGate || got.Decision != audit.DecisionFail || got.Repo.Release != "v1.0.0" || got.Repo.Name != "repo" ||
+		len(got.Findings) != 2 || !got.Findings[1].Suppressed || got.Findings[0].Suppressed || got.PolicySHA256 != eff.SHA256 ||
+		!strings.Contains(got.Summary, "2 finding(s), 1 blocking") {
+		t.Errorf("recorded %+v", got)
+	}
+	// It feeds the report.
+	code, out, _ := runPolicyCLI(t, repo, env, "report", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"release": "v1.0.0"`) || !strings.Contains(out, `"critical": 1`) {
+		t.Errorf("report after a recorded gate run: exit %d\n%s", code, out)
+	}
+}

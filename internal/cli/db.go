@@ -71,6 +71,8 @@ vulnerability database (https://osv.dev). 'warden db update' downloads it,
 The database lives in --db-dir, else $WARDEN_DB_DIR, else warden/vulndb in
 the user's cache directory. A scan warns when it is older than the policy's
 gates.max_db_age (default 7d), and fails instead with db_age_action: fail.`,
+		Example: `  warden db update
+  warden db status`,
 		Args: cobra.NoArgs,
 	}
 	cmd.PersistentFlags().String("db-dir", "", "database directory (default $WARDEN_DB_DIR, else the user cache directory)")
@@ -282,4 +284,24 @@ func enableOnline(engines []scan.Engine, p *policy.Effective) {
 			d.SetRegistry(registry.New(p.Dependencies.RegistryURL, &http.Client{Timeout: 20 * time.Second}))
 		}
 	}
+}
+
+// dbSummary describes the vulnerability database for `warden version`.
+func dbSummary(e *Env) (map[string]any, string) {
+	dir, err := dbDir(e, "")
+	if err != nil {
+		return map[string]any{"error": err.Error()}, err.Error()
+	}
+	db, err := vulndb.Open(dir)
+	if err != nil {
+		if errors.Is(err, vulndb.ErrNoDatabase) {
+			return map[string]any{"path": dir, "present": false}, "none in " + dir + " (run 'warden db update')"
+		}
+		return map[string]any{"path": dir, "error": err.Error()}, err.Error()
+	}
+	defer db.Close()
+	m := db.Meta()
+	age := time.Since(m.Built)
+	return map[string]any{"path": db.Path(), "present": true, "built": m.Built, "age_days": int(age.Hours() / 24), "records": m.Records()},
+		fmt.Sprintf("%d records, built %s (%s ago)", m.Records(), m.Built.Format(time.DateOnly), humanAge(age))
 }

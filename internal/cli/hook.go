@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -176,18 +177,34 @@ func runHook(ctx context.Context, e *Env, ad agent.Adapter, deps hookDeps, timeo
 	}
 }
 
+// projectDir is the repository the action belongs to: what the client says
+// (CLAUDE_PROJECT_DIR, workspace_roots...), else the nearest directory at or
+// above the action's cwd holding warden.yaml, .warden or .git, else cwd.
 func projectDir(e *Env, req *agent.Request) string {
 	for _, a := range req.Actions {
 		if a.ProjectDir != "" {
 			return a.ProjectDir
 		}
 	}
+	cwd := e.Dir
 	for _, a := range req.Actions {
 		if a.Cwd != "" {
-			return a.Cwd
+			cwd = a.Cwd
+			break
 		}
 	}
-	return e.Dir
+	for d := filepath.Clean(cwd); ; {
+		for _, marker := range []string{"warden.yaml", "warden.yml", ".warden", ".git"} {
+			if _, err := os.Stat(filepath.Join(d, marker)); err == nil {
+				return d
+			}
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return cwd
+		}
+		d = parent
+	}
 }
 
 func decideHook(ctx context.Context, e *Env, req *agent.Request, deps hookDeps) (agent.Decision, error) {
@@ -217,6 +234,9 @@ func decideHook(ctx context.Context, e *Env, req *agent.Request, deps hookDeps) 
 		Home:       filepath.ToSlash(home),
 		Getenv:     e.Getenv,
 		WardenPath: filepath.ToSlash(self),
+		// Problems that do not change the decision (an audit append that
+		// failed, unreadable session state) go to stderr, never stdout.
+		Log: slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	closeFn, err := deps.configure(&cfg, hp, dir, e)
 	if err != nil {

@@ -165,3 +165,21 @@ func TestHookFailsClosedOnPanicAndTimeout(t *testing.T) {
 		})
 	}
 }
+
+func TestHookFindsRepositoryAboveCwd(t *testing.T) {
+	repo := t.TempDir()
+	writeFile(t, filepath.Join(repo, "warden.yaml"), "version: 1\nagent:\n  builtin:\n    destructive-delete: ask\n")
+	sub := filepath.Join(repo, "src", "pkg")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Codex sends no project directory: the policy is found above cwd.
+	payload := `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ~/old"},"cwd":"` + filepath.ToSlash(sub) + `"}`
+	out, errOut, code := runWarden(t, payload, hookEnv(t), "hook", "codex")
+	if code != 0 || !strings.Contains(out, "a human must approve") {
+		t.Errorf("code %d out %q err %q: want the repository policy's ask (as a Codex deny)", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(repo, ".warden", "audit", "audit.jsonl")); err != nil {
+		t.Errorf("audit log not written at the repository root: %v", err)
+	}
+}

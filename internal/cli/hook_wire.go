@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/wardenhq/warden/internal/agent"
 	"github.com/wardenhq/warden/internal/audit"
@@ -65,15 +64,7 @@ type installGate struct {
 
 func (g *installGate) engine() *deps.Engine {
 	g.once.Do(func() {
-		d := g.eff.Dependencies
-		opts := deps.Options{
-			MaxDBAge:         time.Duration(g.eff.Gates.MaxDBAge),
-			DBAgeAction:      g.eff.Gates.DBAgeAction,
-			Typosquat:        d.Typosquat,
-			Unpinned:         d.Unpinned,
-			InstallScripts:   d.InstallScripts,
-			InternalPatterns: append(append([]string(nil), d.InternalScopes...), d.InternalNames...),
-		}
+		opts := deps.OptionsFromPolicy(&g.eff.Policy)
 		dir, err := vulndb.DefaultDir(g.getenv)
 		if err == nil {
 			opts.DB, err = vulndb.Open(dir)

@@ -65,6 +65,11 @@ every agent action before it runs; and it keeps a tamper-evident record.
 
 Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 3 internal error.`,
+		Example: `  warden scan                      # scan this repository with its policy (or the built-in one)
+  warden scan --diff origin/main   # only what a branch adds, in CI
+  warden scan --staged             # what is about to be committed
+  warden policy check              # validate warden.yaml
+  warden <command> --help          # each command's options and examples`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -81,6 +86,7 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 		newReportCmd(e),
 		newDBCmd(e),
 		newInitCmd(e),
+		newGatewayCmd(e),
 	)
 	addCompletionCmd(root)
 	// Unknown commands and bad arguments are usage errors.

@@ -114,9 +114,12 @@ tree against REV, plus untracked files); --staged scans what is staged in
 the index (not the work tree) and reports findings on staged lines only:
 what a pre-commit hook needs.
 
-Findings recorded with 'warden baseline' (.warden/baseline.json) and the
-policy's exceptions are suppressed until they expire, then reported again,
-marked as expired. The summary counts both.
+The policy is warden.yaml (or .warden/policy.yaml) in PATH or the nearest
+parent directory up to the repository root, else the built-in one; --policy
+names another file. Findings recorded with 'warden baseline'
+(PATH/.warden/baseline.json) and the policy's exceptions are suppressed
+until they expire, then reported again, marked as expired. The summary
+counts both.
 
 Exit codes: 0 pass, 1 blocking findings, 2 usage or policy error,
 3 internal error.`,
@@ -335,10 +338,13 @@ func resolveTarget(e *Env, target string) (root, single string, err error) {
 	return filepath.Dir(abs), filepath.Base(abs), nil
 }
 
-// loadPolicyAt loads the effective policy for a scan rooted at dir (the
-// repository's warden.yaml there), or the explicit file.
+// loadPolicyAt loads the effective policy for a scan rooted at dir, or the
+// explicit file. The repository policy is the one in dir or, failing that,
+// in the nearest parent directory up to the repository root (the first
+// directory holding .git): scanning a subdirectory or a single file of a
+// repository applies the repository's policy.
 func loadPolicyAt(e *Env, dir, file string) (*policy.Effective, error) {
-	opts := policy.LoadOptions{Dir: dir, OrgPath: orgPolicyPath(e)}
+	opts := policy.LoadOptions{Dir: policyDir(dir), OrgPath: orgPolicyPath(e)}
 	if file != "" {
 		opts.File = file
 		if !filepath.IsAbs(file) {
@@ -350,6 +356,25 @@ func loadPolicyAt(e *Env, dir, file string) (*policy.Effective, error) {
 		return nil, policyError(err)
 	}
 	return eff, nil
+}
+
+// policyDir returns the directory whose policy applies to a scan of dir.
+func policyDir(dir string) string {
+	for d := dir; ; {
+		for _, name := range []string{"warden.yaml", filepath.Join(".warden", "policy.yaml")} {
+			if _, err := os.Stat(filepath.Join(d, name)); err == nil {
+				return d
+			}
+		}
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return dir // the repository root has no policy either
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
+	}
 }
 
 // selectEngines builds the policy's engines, or only those --engines names

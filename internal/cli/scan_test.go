@@ -124,3 +124,38 @@ func TestBuildEngines(t *testing.T) {
 	}
 	var _ scan.Engine = noopEngine{}
 }
+
+func TestPolicyDirStopsAtTheRepositoryRoot(t *testing.T) {
+	top := t.TempDir()
+	mk := func(rel string, file bool) string {
+		p := filepath.Join(top, filepath.FromSlash(rel))
+		if file {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("version: 1\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mk("outer/warden.yaml", true) // above the repository: never used
+	repo := mk("outer/repo", false)
+	mk("outer/repo/.git", false)
+	deep := mk("outer/repo/a/b", false)
+	if got := policyDir(deep); got != deep {
+		t.Errorf("no policy in the repository: policyDir = %s, want the scan root %s", got, deep)
+	}
+	mk("outer/repo/.warden/policy.yaml", true)
+	if got := policyDir(deep); got != repo {
+		t.Errorf("policyDir = %s, want the repository root %s", got, repo)
+	}
+	mk("outer/repo/a/warden.yaml", true)
+	if got := policyDir(deep); got != filepath.Join(repo, "a") {
+		t.Errorf("policyDir = %s, want the nearest parent with a policy", got)
+	}
+}

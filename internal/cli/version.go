@@ -40,6 +40,8 @@ func newVersionCmd(e *Env) *cobra.Command {
 				"go":            runtime.Version(),
 				"platform":      runtime.GOOS + "/" + runtime.GOARCH,
 			}
+			db, dbText := dbSummary(e)
+			info["vulnerability_db"] = db
 			if asJSON {
 				enc := json.NewEncoder(e.Stdout)
 				enc.SetIndent("", "  ")
@@ -47,6 +49,7 @@ func newVersionCmd(e *Env) *cobra.Command {
 			}
 			fmt.Fprintf(e.Stdout, "warden %s\npolicy schema: v%d\ngo: %s %s\n",
 				info["version"], policy.SchemaVersion, info["go"], info["platform"])
+			fmt.Fprintf(e.Stdout, "vulnerability database: %s\n", dbText)
 			return nil
 		},
 	}

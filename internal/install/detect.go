@@ -3,9 +3,9 @@ package install
 import (
 	"bytes"
 	"fmt"
+	"github.com/wardenhq/warden/internal/lazyre"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -89,15 +89,15 @@ func Detect(dir, home string) Detection {
 
 var licenseRe = []struct {
 	name string
-	re   *regexp.Regexp
+	re   *lazyre.Regexp
 }{
-	{"Apache-2.0", regexp.MustCompile(`(?i)apache license,?\s+version 2\.0`)},
-	{"MIT", regexp.MustCompile(`(?i)permission is hereby granted, free of charge`)},
-	{"BSD", regexp.MustCompile(`(?i)redistribution and use in source and binary forms`)},
-	{"GPL", regexp.MustCompile(`(?i)gnu (affero |lesser )?general public license`)},
-	{"MPL-2.0", regexp.MustCompile(`(?i)mozilla public license,?\s+v(ersion)?\.? ?2\.0`)},
-	{"Unlicense", regexp.MustCompile(`(?i)this is free and unencumbered software`)},
-	{"ISC", regexp.MustCompile(`(?i)permission to use, copy, modify, and(/or)? distribute this software`)},
+	{"Apache-2.0", lazyre.New(`(?i)apache license,?\s+version 2\.0`)},
+	{"MIT", lazyre.New(`(?i)permission is hereby granted, free of charge`)},
+	{"BSD", lazyre.New(`(?i)redistribution and use in source and binary forms`)},
+	{"GPL", lazyre.New(`(?i)gnu (affero |lesser )?general public license`)},
+	{"MPL-2.0", lazyre.New(`(?i)mozilla public license,?\s+v(ersion)?\.? ?2\.0`)},
+	{"Unlicense", lazyre.New(`(?i)this is free and unencumbered software`)},
+	{"ISC", lazyre.New(`(?i)permission to use, copy, modify, and(/or)? distribute this software`)},
 }
 
 func detectLicense(dir string) string {

@@ -24,7 +24,7 @@ import (
 
 // indexSchema is bumped whenever the tables change; an index of another
 // version is rebuilt.
-const indexSchema = 1
+const indexSchema = 3
 
 const schemaSQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,6 +41,7 @@ CREATE TABLE findings (
   seq INTEGER NOT NULL, fingerprint TEXT NOT NULL, rule TEXT NOT NULL,
   engine TEXT NOT NULL, severity INTEGER NOT NULL, suppressed INTEGER NOT NULL);
 CREATE INDEX findings_seq ON findings(seq);
+CREATE INDEX findings_engine ON findings(engine, seq);
 CREATE TABLE lifecycles (
   id INTEGER PRIMARY KEY, repo TEXT NOT NULL, fingerprint TEXT NOT NULL,
   rule TEXT NOT NULL, engine TEXT NOT NULL, severity INTEGER NOT NULL,
@@ -49,6 +50,11 @@ CREATE TABLE lifecycles (
   first_commit TEXT NOT NULL, gone INTEGER, gone_seq INTEGER, gone_commit TEXT,
   suppressed INTEGER NOT NULL);
 CREATE INDEX lifecycles_open ON lifecycles(repo, fingerprint, gone);
+CREATE TABLE events_hourly (hour INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE agent_hourly (hour INTEGER NOT NULL, decision TEXT NOT NULL, agent TEXT NOT NULL,
+  unauthorized INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, decision, agent, unauthorized)) WITHOUT ROWID;
+CREATE TABLE rule_hourly (hour INTEGER NOT NULL, decision TEXT NOT NULL, rule TEXT NOT NULL,
+  n INTEGER NOT NULL, PRIMARY KEY (hour, decision, rule)) WITHOUT ROWID;
 `
 
 // Index is the SQLite index of one audit log.
@@ -271,10 +277,13 @@ type writer struct {
 	suppStm                       *sql.Stmt
 	open                          map[openKey]openLife
 	byRepo                        map[string]map[string]int64
+	evHourly                      map[int64]int
+	agentHourly, ruleHourly       map[agentKey]int
 }
 
 func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
-	w := &writer{ctx: ctx, tx: tx, open: map[openKey]openLife{}, byRepo: map[string]map[string]int64{}}
+	w := &writer{ctx: ctx, tx: tx, open: map[openKey]openLife{}, byRepo: map[string]map[string]int64{},
+		evHourly: map[int64]int{}, agentHourly: map[agentKey]int{}, ruleHourly: map[agentKey]int{}}
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -330,7 +339,38 @@ func (w *writer) close() {
 	}
 }
 
-func (w *writer) flush() error { return nil }
+// hourMS is the width of the rollup buckets.
+const hourMS = 3_600_000
+
+type agentKey struct {
+	hour           int64
+	decision, name string
+	unauthorized   int
+}
+
+// flush adds the batch's hourly rollups (kept in memory while indexing) to
+// the rollup tables.
+func (w *writer) flush() error {
+	for h, n := range w.evHourly {
+		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO events_hourly(hour, n) VALUES (?, ?)
+		  ON CONFLICT(hour) DO UPDATE SET n = n + excluded.n`, h, n); err != nil {
+			return err
+		}
+	}
+	for k, n := range w.agentHourly {
+		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO agent_hourly(hour, decision, agent, unauthorized, n) VALUES (?, ?, ?, ?, ?)
+		  ON CONFLICT(hour, decision, agent, unauthorized) DO UPDATE SET n = n + excluded.n`, k.hour, k.decision, k.name, k.unauthorized, n); err != nil {
+			return err
+		}
+	}
+	for k, n := range w.ruleHourly {
+		if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO rule_hourly(hour, decision, rule, n) VALUES (?, ?, ?, ?)
+		  ON CONFLICT(hour, decision, rule) DO UPDATE SET n = n + excluded.n`, k.hour, k.decision, k.name, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Unauthorized reports whether an agent event counts as a blocked
 // unauthorized-access attempt: denied, and either tagged so by the guard or
@@ -371,6 +411,16 @@ func (w *writer) add(e *audit.Event) error {
 	for _, r := range e.Rules {
 		if _, err := w.rule.ExecContext(w.ctx, int64(e.Seq), r); err != nil {
 			return err
+		}
+	}
+	hour := floorDiv(t, hourMS)
+	w.evHourly[hour]++
+	if e.Kind == audit.KindAgentAction {
+		w.agentHourly[agentKey{hour, e.Decision, e.Actor.Agent, unauth}]++
+		if e.Decision == audit.DecisionDeny || e.Decision == audit.DecisionAsk {
+			for _, r := range e.Rules {
+				w.ruleHourly[agentKey{hour: hour, decision: e.Decision, name: r}]++
+			}
 		}
 	}
 	for _, f := range e.Findings {
@@ -425,6 +475,14 @@ func (w *writer) add(e *audit.Event) error {
 		}
 	}
 	return nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 func b2i(b bool) int {

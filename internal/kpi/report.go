@@ -23,6 +23,10 @@ type Query struct {
 	Range string
 	// Now is the end of an open window (default: the last event's time).
 	Now time.Time
+
+	// raw computes every measure from the events, bypassing the hourly
+	// rollups (tests compare the two).
+	raw bool
 }
 
 // Report is the KPI report.
@@ -144,6 +148,36 @@ type filter struct {
 	commits      bool
 }
 
+// split covers the window [since, until) with whole hours, answered from
+// the hourly rollups, and the partial hours at its edges, answered from the
+// events themselves.
+func (f filter) split(hours func(hLo, hHi int64) error, raw func(lo, hi int64) error) error {
+	hLo, hHi := int64(math.MinInt64), int64(math.MaxInt64)
+	if f.since != math.MinInt64 {
+		hLo = -floorDiv(-f.since, hourMS) // ceiling
+	}
+	if f.until != math.MaxInt64 {
+		hHi = floorDiv(f.until, hourMS)
+	}
+	if hLo >= hHi {
+		return raw(f.since, f.until)
+	}
+	if err := hours(hLo, hHi); err != nil {
+		return err
+	}
+	if f.since != math.MinInt64 && f.since < hLo*hourMS {
+		if err := raw(f.since, hLo*hourMS); err != nil {
+			return err
+		}
+	}
+	if f.until != math.MaxInt64 && hHi*hourMS < f.until {
+		if err := raw(hHi*hourMS, f.until); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Report computes the KPIs over q.
 func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 	conn, err := x.db.Conn(ctx)
@@ -229,11 +263,23 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		}
 		return rows.Err()
 	}
-	countQ := `SELECT COUNT(*) FROM events WHERE ` + ev
-	if len(evArgs) == 0 && !f.commits {
-		countQ = `SELECT COUNT(*) FROM events` // answered from the b-tree
-	}
-	if err := conn.QueryRowContext(ctx, countQ, evArgs...).Scan(&r.Events); err != nil {
+	if f.commits || q.raw {
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE `+ev, evArgs...).Scan(&r.Events); err != nil {
+			return nil, err
+		}
+	} else if err := f.split(
+		func(hLo, hHi int64) error {
+			var n int
+			err := conn.QueryRowContext(ctx, `SELECT COALESCE(SUM(n),0) FROM events_hourly WHERE hour >= ? AND hour < ?`, hLo, hHi).Scan(&n)
+			r.Events += n
+			return err
+		},
+		func(lo, hi int64) error {
+			var n int
+			err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM events INDEXED BY events_time WHERE time >= ? AND time < ?`, lo, hi).Scan(&n)
+			r.Events += n
+			return err
+		}); err != nil {
 		return nil, err
 	}
 
@@ -334,8 +380,8 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 	r.SecretLeaks.StillOpen = r.SecretLeaks.Incidents - r.SecretLeaks.Remediated
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(DISTINCT e.seq) FROM events e JOIN findings f ON f.seq=e.seq
-	  WHERE e.kind='agent.action' AND e.decision='deny' AND f.engine='secrets' AND `+prefixed(ev, "e."), evArgs...).
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(DISTINCT f.seq) FROM findings f INDEXED BY findings_engine CROSS JOIN events e ON e.seq=f.seq
+	  WHERE f.engine='secrets' AND e.kind='agent.action' AND e.decision='deny' AND `+prefixed(ev, "e."), evArgs...).
 		Scan(&r.SecretLeaks.BlockedByGuard); err != nil {
 		return nil, err
 	}
@@ -344,46 +390,64 @@ func (x *Index) Report(ctx context.Context, q Query) (*Report, error) {
 	// rules of denied and asked actions.
 	byAgent := map[string]map[string]int{"deny": {}, "ask": {}}
 	access := map[string]int{}
-	if err := run(`SELECT decision, agent, unauthorized, COUNT(*) FROM events WHERE kind='agent.action' AND `+ev+`
-	  GROUP BY decision, agent, unauthorized`, evArgs,
-		func(rows *sql.Rows) error {
-			var d, agent string
-			var unauth bool
-			var n int
-			if err := rows.Scan(&d, &agent, &unauth, &n); err != nil {
-				return err
-			}
-			r.Agent.Total += n
-			switch d {
-			case "allow":
-				r.Agent.Allowed += n
-			case "deny":
-				r.Agent.Denied += n
-			case "ask":
-				r.Agent.Asked += n
-			}
-			if m := byAgent[d]; m != nil {
-				m[agent] += n
-			}
-			if unauth {
-				access[agent] += n
-				r.Access.Blocked += n
-			}
-			return nil
-		}); err != nil {
-		return nil, err
+	addAgent := func(rows *sql.Rows) error {
+		var d, agent string
+		var unauth bool
+		var n int
+		if err := rows.Scan(&d, &agent, &unauth, &n); err != nil {
+			return err
+		}
+		r.Agent.Total += n
+		switch d {
+		case "allow":
+			r.Agent.Allowed += n
+		case "deny":
+			r.Agent.Denied += n
+		case "ask":
+			r.Agent.Asked += n
+		}
+		if m := byAgent[d]; m != nil {
+			m[agent] += n
+		}
+		if unauth {
+			access[agent] += n
+			r.Access.Blocked += n
+		}
+		return nil
 	}
 	byRule := map[string]map[string]int{"deny": {}, "ask": {}}
-	if err := run(`SELECT e.decision, r.rule, COUNT(*) FROM events e JOIN event_rules r ON r.seq=e.seq
-	  WHERE e.kind='agent.action' AND e.decision IN ('deny','ask') AND `+prefixed(ev, "e.")+` GROUP BY e.decision, r.rule`, evArgs,
-		func(rows *sql.Rows) error {
-			var d, rule string
-			var n int
-			if err := rows.Scan(&d, &rule, &n); err != nil {
+	addRule := func(rows *sql.Rows) error {
+		var d, rule string
+		var n int
+		if err := rows.Scan(&d, &rule, &n); err != nil {
+			return err
+		}
+		byRule[d][rule] += n
+		return nil
+	}
+	const agentRaw = `SELECT decision, agent, unauthorized, COUNT(*) FROM events %s WHERE kind='agent.action' AND %s GROUP BY decision, agent, unauthorized`
+	const ruleRaw = `SELECT e.decision, r.rule, COUNT(*) FROM events e %s JOIN event_rules r ON r.seq=e.seq
+	  WHERE e.kind='agent.action' AND e.decision IN ('deny','ask') AND %s GROUP BY e.decision, r.rule`
+	if f.commits || q.raw {
+		if err := run(fmt.Sprintf(agentRaw, "", ev), evArgs, addAgent); err != nil {
+			return nil, err
+		}
+		if err := run(fmt.Sprintf(ruleRaw, "", prefixed(ev, "e.")), evArgs, addRule); err != nil {
+			return nil, err
+		}
+	} else if err := f.split(
+		func(hLo, hHi int64) error {
+			if err := run(`SELECT decision, agent, unauthorized, SUM(n) FROM agent_hourly WHERE hour >= ? AND hour < ? GROUP BY decision, agent, unauthorized`,
+				[]any{hLo, hHi}, addAgent); err != nil {
 				return err
 			}
-			byRule[d][rule] += n
-			return nil
+			return run(`SELECT decision, rule, SUM(n) FROM rule_hourly WHERE hour >= ? AND hour < ? GROUP BY decision, rule`, []any{hLo, hHi}, addRule)
+		},
+		func(lo, hi int64) error {
+			if err := run(fmt.Sprintf(agentRaw, "INDEXED BY events_time", "time >= ? AND time < ?"), []any{lo, hi}, addAgent); err != nil {
+				return err
+			}
+			return run(fmt.Sprintf(ruleRaw, "INDEXED BY events_time", "e.time >= ? AND e.time < ?"), []any{lo, hi}, addRule)
 		}); err != nil {
 		return nil, err
 	}

@@ -305,7 +305,7 @@ func detect(p string) format {
 	ext := strings.ToLower(path.Ext(base))
 	switch {
 	case lower == "dockerfile" || lower == "containerfile" ||
-		strings.HasPrefix(lower, "dockerfile.") || strings.HasPrefix(lower, "containerfile.") ||
+		(strings.HasPrefix(lower, "dockerfile.") || strings.HasPrefix(lower, "containerfile.")) && !notDockerfileExt[ext] ||
 		strings.HasSuffix(lower, ".dockerfile") || strings.HasSuffix(lower, ".containerfile"):
 		return formatDockerfile
 	case (ext == ".yml" || ext == ".yaml") && (dir == ".github/workflows" || strings.HasSuffix(dir, "/.github/workflows")):
@@ -328,6 +328,15 @@ func detect(p string) format {
 		return formatJSON
 	}
 	return formatNone
+}
+
+// notDockerfileExt are extensions that make "Dockerfile.x" source code or
+// documentation about Dockerfiles (dockerfile.go, Dockerfile.md), not a
+// Dockerfile variant (Dockerfile.prod, Dockerfile.alpine).
+var notDockerfileExt = map[string]bool{
+	".go": true, ".md": true, ".py": true, ".js": true, ".ts": true, ".rs": true, ".java": true, ".rb": true,
+	".json": true, ".yaml": true, ".yml": true, ".txt": true, ".toml": true, ".sh": true, ".html": true,
+	".lock": true, ".snap": true, ".golden": true, ".orig": true, ".rej": true, ".swp": true, ".bak": true,
 }
 
 func inDir(dir, name string) bool { return dir == name || strings.HasSuffix(dir, "/"+name) }

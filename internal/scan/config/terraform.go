@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
@@ -14,6 +15,12 @@ import (
 // Values are only judged when they are literals: an expression that
 // depends on a variable or another resource is not guessed at.
 func (s *scanner) terraform() error {
+	// HCL's parser recurses per nesting level: a hostile file of a million
+	// "[" would overflow the stack and kill the process, so refuse deep
+	// nesting before parsing.
+	if line, ok := nestingWithin(s.src, maxHCLNesting); !ok {
+		return &parseError{line: line, col: 1, err: fmt.Errorf("brackets nested more than %d deep", maxHCLNesting)}
+	}
 	f, diags := hclsyntax.ParseConfig(s.src, s.path, hcl.InitialPos)
 	if diags.HasErrors() {
 		line, col := 1, 1
@@ -52,6 +59,32 @@ func (s *scanner) terraform() error {
 		}
 	}
 	return nil
+}
+
+// maxHCLNesting is far beyond any real configuration.
+const maxHCLNesting = 256
+
+// nestingWithin reports whether brackets in src nest at most limit deep,
+// and if not, the line where the limit is passed. Brackets in strings and
+// comments count too: a real file never comes near the limit either way.
+func nestingWithin(src []byte, limit int) (int, bool) {
+	depth, line := 0, 1
+	for _, c := range src {
+		switch c {
+		case '\n':
+			line++
+		case '[', '{', '(':
+			depth++
+			if depth > limit {
+				return line, false
+			}
+		case ']', '}', ')':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return line, true
 }
 
 // tfValue evaluates an expression that needs no variables; ok is false for

@@ -134,8 +134,16 @@ func OptionsFromPolicy(p *policy.Policy) Options {
 		DBAgeAction:    p.Gates.DBAgeAction,
 	}
 	o.InternalPatterns = append(append(o.InternalPatterns, p.Dependencies.InternalScopes...), p.Dependencies.InternalNames...)
+	if o.MaxDBAge == 0 {
+		// gates.max_db_age: 0 means no limit (New reads a zero Options
+		// value as the 7-day default).
+		o.MaxDBAge = noLimit
+	}
 	return o
 }
+
+// noLimit is an age no database reaches.
+const noLimit = time.Duration(1<<63 - 1)
 
 // Engine is the dependency gate. It is safe for concurrent use.
 type Engine struct {

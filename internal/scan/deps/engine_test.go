@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardenhq/warden/internal/finding"
+	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan"
 	"github.com/wardenhq/warden/internal/vulndb"
 )
@@ -290,5 +291,29 @@ func TestRulesDocumented(t *testing.T) {
 		if r.ID == "" || r.Title == "" || r.Help == "" || !r.Severity.Valid() || r.Engine != EngineName {
 			t.Errorf("incomplete rule %+v", r)
 		}
+	}
+}
+
+func TestOptionsFromPolicy(t *testing.T) {
+	var p policy.Policy
+	p.Dependencies.Typosquat = true
+	p.Dependencies.InternalScopes = []string{"@acme/*"}
+	p.Dependencies.InternalNames = []string{"acme-*"}
+	p.Gates.DBAgeAction = "fail"
+	o := OptionsFromPolicy(&p)
+	if !o.Typosquat || o.DBAgeAction != "fail" || len(o.InternalPatterns) != 2 {
+		t.Errorf("options = %+v", o)
+	}
+	// gates.max_db_age: 0 is no limit: a year-old database is not stale.
+	o.DB = testDB(t, testNow.AddDate(-1, 0, 0))
+	o.Now = func() time.Time { return testNow }
+	if _, stale := New(o).dbFinding(""); stale {
+		t.Error("max_db_age 0 should mean no limit")
+	}
+	p.Gates.MaxDBAge = policy.Duration(30 * 24 * time.Hour)
+	o2 := OptionsFromPolicy(&p)
+	o2.DB, o2.Now = o.DB, o.Now
+	if f, stale := New(o2).dbFinding(""); !stale || f.Severity != finding.SeverityHigh {
+		t.Errorf("a year-old database with max_db_age 30d and db_age_action fail: %+v, %v", f, stale)
 	}
 }

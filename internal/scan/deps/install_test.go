@@ -3,6 +3,8 @@ package deps
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/wardenhq/warden/internal/scan"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +148,36 @@ func TestCheckInstall(t *testing.T) {
 	fs, err := e.CheckInstall(context.Background(), Install{Ecosystem: "npm", Packages: []Package{{Ecosystem: "npm", Name: "lodash", Version: "4.17.20"}}})
 	if err != nil || len(fs) != 1 || fs[0].RuleID != RuleNoDatabase || fs[0].Severity != finding.SeverityInfo {
 		t.Errorf("no database: %v %v", fs, err)
+	}
+}
+
+// TestScanOnline: with a registry, declared dependencies are checked for
+// existence and age; transitive lockfile entries are not (their names are
+// chosen by other maintainers), and a registry failure fails the scan.
+func TestScanOnline(t *testing.T) {
+	reg := fakeRegistry{
+		"npm/lodash":    {Exists: true, Created: testNow.AddDate(-10, 0, 0)},
+		"npm/brand-new": {Exists: true, Created: testNow.Add(-48 * time.Hour)},
+	}
+	e := testEngine(t, Options{Registry: reg})
+	fs := scanFiles(t, e, map[string][]byte{
+		"package.json":      []byte(`{"dependencies": {"lodash": "4.17.21", "brand-new": "1.0.0", "made-up-helper-pkg": "1.0.0"}}`),
+		"package-lock.json": []byte(`{"lockfileVersion": 3, "packages": {"": {"dependencies": {"lodash": "4.17.21"}}, "node_modules/lodash": {"version": "4.17.21"}, "node_modules/transitive-unknown": {"version": "1.0.0"}}}`),
+	})
+	var got []string
+	for _, f := range fs {
+		got = append(got, fmt.Sprintf("%s:%d %s %s", f.Path, f.StartLine, f.RuleID, f.Metadata["package"]))
+	}
+	want := []string{
+		"package.json:1 deps/new-package brand-new",
+		"package.json:1 deps/not-found made-up-helper-pkg",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	e = testEngine(t, Options{Registry: reg})
+	err := e.Scan(context.Background(), scan.File{Path: "package.json", Content: []byte(`{"dependencies": {"registry-down": "1.0.0"}}`)}, func(finding.Finding) {})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("registry failure during a scan: err = %v", err)
 	}
 }

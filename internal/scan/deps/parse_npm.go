@@ -56,8 +56,9 @@ func parseYarnLock(p string, data []byte) (*File, error) {
 			name, spec := splitNameSpec(first)
 			if berry {
 				// "name@npm:^1.0.0", "name@workspace:.", "name@patch:..."
-				if n, _, ok := strings.Cut(first[1:], "@"); ok {
-					name = first[:1] + n
+				rest := strings.TrimPrefix(first, "@")
+				if n, _, ok := strings.Cut(rest, "@"); ok {
+					name = first[:len(first)-len(rest)] + n
 					spec = first[len(name)+1:]
 				}
 			}
@@ -97,7 +98,7 @@ func parseYarnLock(p string, data []byte) (*File, error) {
 				cur.Version = ""
 			}
 		case "resolution":
-			if _, r, ok := strings.Cut(v[1:], "@"); ok {
+			if _, r, ok := strings.Cut(strings.TrimPrefix(v, "@"), "@"); ok && v != "" {
 				switch {
 				case strings.HasPrefix(r, "npm:"):
 					// registry package

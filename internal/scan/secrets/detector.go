@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/finding"
@@ -132,18 +134,21 @@ const (
 
 type compiled struct {
 	*Detector
-	idx       int
-	kind      matcherKind
-	re        *regexp.Regexp
-	group     int // capture group of the value; 0 means the whole match
-	prio      int
-	check     func(string) bool
-	pem       string         // for kindPEM: the marker type, e.g. "RSA PRIVATE KEY"
-	multiline bool           // the pattern spans lines: search a window, not a line
-	maxLen    int            // longest possible match in bytes (capped)
-	anchored  *regexp.Regexp // ^(?:Regex), when matches start at their keyword
+	idx        int
+	kind       matcherKind
+	group      int // capture group of the value; 0 means the whole match
+	prio       int
+	check      func(string) bool
+	pem        string // for kindPEM: the marker type, e.g. "RSA PRIVATE KEY"
+	multiline  bool   // the pattern spans lines: search a window, not a line
+	maxLen     int    // longest possible match in bytes (capped)
+	isAnchored bool   // matches start at their keyword: match ^(?:Regex) at the hit
 	// minEntropy is MinEntropy or the kind's default.
 	minEntropy float64
+
+	once  sync.Once
+	re    *regexp.Regexp // Regex, or ^(?:Regex) when isAnchored; see regex()
+	reErr error
 }
 
 func compile(d *Detector, custom bool) (*compiled, error) {
@@ -175,30 +180,32 @@ func compile(d *Detector, custom bool) (*compiled, error) {
 	if d.MinEntropy != 0 {
 		c.minEntropy = d.MinEntropy
 	}
-	re, err := regexp.Compile(d.Regex)
+	// The pattern is parsed now (cheap) and compiled on first use: a
+	// process that scans one prompt compiles only the detectors whose
+	// keywords it contains.
+	parsed, err := syntax.Parse(d.Regex, syntax.Perl)
 	if err != nil {
 		return nil, err
 	}
-	c.re = re
 	c.multiline = d.Multiline
-	if c.kind == kindContext || c.kind == kindToken && keywordStartsMatch(d.Regex, d.Keywords) {
-		// Every match begins where its keyword does: match at the hit
-		// instead of searching the line.
-		c.anchored = regexp.MustCompile(`^(?:` + d.Regex + `)`)
-	}
+	c.isAnchored = c.kind == kindContext || c.kind == kindToken && keywordStartsMatch(parsed, d.Keywords)
 	// The longest possible match bounds the window handed to the regexp
 	// engine, whose cost grows with the window (its backtracker clears a
 	// bitmap of pattern size times input size on every call).
 	c.maxLen = windowFwd
-	if re, err := syntax.Parse(d.Regex, syntax.Perl); err == nil {
-		if n := maxLen(re.Simplify()); n >= 0 && n < c.maxLen {
-			c.maxLen = n
-		}
+	if n := maxLen(parsed.Simplify()); n >= 0 && n < c.maxLen {
+		c.maxLen = n
 	}
-	if i := re.SubexpIndex("secret"); i > 0 {
-		c.group = i
-	} else if re.NumSubexp() > 0 {
+	if names := parsed.CapNames(); slices.Contains(names, "secret") {
+		c.group = slices.Index(names, "secret")
+	} else if parsed.MaxCap() > 0 {
 		c.group = 1
+	}
+	if custom {
+		// A policy's pattern is compiled (and so validated) at load.
+		if _, err := c.regex(); err != nil {
+			return nil, err
+		}
 	}
 	if d.Check != "" && d.Check != CheckPEM && d.Check != CheckURL {
 		fn, ok := checks[d.Check]
@@ -208,6 +215,19 @@ func compile(d *Detector, custom bool) (*compiled, error) {
 		c.check = fn
 	}
 	return c, nil
+}
+
+// regex compiles the detector's pattern on first use; safe for
+// concurrent use.
+func (c *compiled) regex() (*regexp.Regexp, error) {
+	c.once.Do(func() {
+		src := c.Regex
+		if c.isAnchored {
+			src = `^(?:` + src + `)`
+		}
+		c.re, c.reErr = regexp.Compile(src)
+	})
+	return c.re, c.reErr
 }
 
 // startsWithLiteral reports whether every match of pattern begins with
@@ -234,11 +254,7 @@ func startsWithLiteral(pattern string) bool {
 // keywordStartsMatch reports whether every match of pattern starts with
 // a literal, and every keyword agrees with one of those literals, so that
 // a match is found by matching at the keyword's position.
-func keywordStartsMatch(pattern string, keywords []string) bool {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return false
-	}
+func keywordStartsMatch(re *syntax.Regexp, keywords []string) bool {
 	ps, ok := literalPrefixes(re)
 	if !ok {
 		return false

@@ -295,7 +295,11 @@ func (e *Engine) findRuns(content []byte, out []Match, runs *[]int) []Match {
 	}, runs)
 	for _, di := range e.noKw {
 		c := e.dets[di]
-		out = c.collect(content, 0, c.re.FindAllSubmatchIndex(content, -1), false, out)
+		re, err := c.regex()
+		if err != nil {
+			continue // custom patterns are compiled in New; cannot happen
+		}
+		out = c.collect(content, 0, re.FindAllSubmatchIndex(content, -1), false, out)
 	}
 	return out
 }
@@ -323,9 +327,13 @@ func matchToken(c *compiled, content []byte, start, end int, out []Match) ([]Mat
 	if c.multiline {
 		hi = min(len(content), end+pemWindow)
 	}
-	if c.anchored != nil {
+	re, err := c.regex()
+	if err != nil {
+		return out, end // built-in patterns are tested; cannot happen
+	}
+	if c.isAnchored {
 		hi = min(hi, start+c.maxLen+1)
-		loc := c.anchored.FindSubmatchIndex(content[start:hi])
+		loc := re.FindSubmatchIndex(content[start:hi])
 		if loc == nil {
 			return out, end
 		}
@@ -336,7 +344,7 @@ func matchToken(c *compiled, content []byte, start, end int, out []Match) ([]Mat
 		}
 		return out, end
 	}
-	out = c.collect(content, lo, c.re.FindAllSubmatchIndex(content[lo:hi], -1), c.kind == kindToken, out)
+	out = c.collect(content, lo, re.FindAllSubmatchIndex(content[lo:hi], -1), c.kind == kindToken, out)
 	return out, hi
 }
 
@@ -425,7 +433,11 @@ func matchContext(c *compiled, content []byte, start, end int, out []Match) ([]M
 		if !valueOpeners[content[p-1]] || valueOpeners[content[p]] {
 			continue
 		}
-		loc := c.anchored.FindSubmatchIndex(content[p:min(hi, p+c.maxLen+1)])
+		re, err := c.regex()
+		if err != nil {
+			return out, end
+		}
+		loc := re.FindSubmatchIndex(content[p:min(hi, p+c.maxLen+1)])
 		if loc == nil {
 			continue
 		}

@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardenhq/warden/internal/gateway"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/scan/secrets"
+)
+
+func newGatewayCmd(e *Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gateway",
+		Short: "Run the model gateway: policy-checked, secret-redacting proxy for the model APIs",
+		Long: `The gateway is a proxy that coding agents point at instead of the provider
+(ANTHROPIC_BASE_URL=http://127.0.0.1:8787). It admits only warden virtual keys,
+sends code of each classification only to the models the policy's models
+section allows for it, replaces secrets in prompts by placeholders before they
+leave (restoring them in the answer, also when streamed), and audits every
+request without its content. Provider keys stay in the gateway's environment.
+
+Supported today: the Anthropic Messages API (streaming and tool use).
+Not yet: the OpenAI APIs, attested confidential upstreams (classifications
+that require attestation are refused), rate limits and budgets.`,
+		Example: `  warden gateway keygen --id alice --team payments --classification internal
+  ANTHROPIC_API_KEY=sk-ant-... warden gateway serve --config gateway.yaml`,
+	}
+	cmd.AddCommand(newGatewayServeCmd(e), newGatewayKeygenCmd(e))
+	return cmd
+}
+
+func newGatewayServeCmd(e *Env) *cobra.Command {
+	var cfgPath, listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the gateway until interrupted",
+		Long: `Serve reads the gateway config (upstreams, virtual key hashes) and the
+repository's effective policy, then proxies until interrupted. The config:
+
+  listen: 127.0.0.1:8787
+  upstreams:
+    - name: anthropic
+      provider: anthropic
+      url: https://api.anthropic.com
+      api_key_env: ANTHROPIC_API_KEY   # the provider key, read from the environment
+      models: ["claude-*"]
+  keys:                                # from 'warden gateway keygen'
+    - id: alice
+      sha256: 3f2a...                  # SHA-256 of the virtual key, never the key
+      team: payments
+      classification: internal`,
+		Example: `  warden gateway serve --config gateway.yaml
+  warden gateway serve --config gateway.yaml --listen 127.0.0.1:9000 --policy warden.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfgPath == "" {
+				return Usagef("--config is required (see 'warden gateway serve --help')")
+			}
+			cfg, err := gateway.LoadConfig(cfgPath)
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			if listen != "" {
+				cfg.Listen = listen
+			}
+			eff, err := loadPolicyFlag(cmd, e)
+			if err != nil {
+				return err
+			}
+			eng, err := secrets.New(secrets.Options{Custom: eff.Rules.Secrets})
+			if err != nil {
+				return &UsageError{Err: fmt.Errorf("rules.secrets: %w", err)}
+			}
+			log, err := openAuditLog(e, eff, e.Dir)
+			if err != nil {
+				return fmt.Errorf("opening the audit log: %w", err)
+			}
+			defer log.Close()
+			key := make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return err
+			}
+			logger := slog.New(slog.NewJSONHandler(e.Stderr, nil))
+			g, err := gateway.New(gateway.Options{Config: cfg, Policy: eff, Secrets: eng, Getenv: e.Getenv,
+				Audit: log, Logger: logger, PlaceholderKey: key})
+			if err != nil {
+				return err
+			}
+			return serveGateway(cmd.Context(), cfg.Listen, g.Handler(), eff, logger)
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "", "gateway config file (upstreams and virtual keys)")
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (overrides the config)")
+	cmd.Flags().String("policy", "", "policy file (default: warden.yaml in the current directory)")
+	return cmd
+}
+
+func serveGateway(ctx context.Context, addr string, h http.Handler, eff *policy.Effective, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return &UsageError{Err: fmt.Errorf("listen %s: %w", addr, err)}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("gateway listening", "addr", ln.Addr().String(), "policy_sha256", eff.SHA256)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+func newGatewayKeygenCmd(e *Env) *cobra.Command {
+	var id, team, class string
+	cmd := &cobra.Command{
+		Use:   "keygen",
+		Short: "Make a new virtual key and print its config entry",
+		Long: `keygen prints a new random virtual key (give it to the agent, e.g. as
+ANTHROPIC_API_KEY) on stdout's first line, and the entry for the gateway
+config's keys list, which holds only the key's SHA-256, after it.`,
+		Example: `  warden gateway keygen --id alice --team payments --classification internal`,
+		Args:    cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if id == "" {
+				return Usagef("--id is required")
+			}
+			switch policy.Classification(class) {
+			case policy.Public, policy.Internal, policy.Confidential, policy.Restricted:
+			default:
+				return Usagef("--classification %q is not one of public, internal, confidential, restricted", class)
+			}
+			b := make([]byte, 24)
+			if _, err := rand.Read(b); err != nil {
+				return err
+			}
+			key := "wvk_" + base64.RawURLEncoding.EncodeToString(b)
+			sum := sha256.Sum256([]byte(key))
+			fmt.Fprintln(e.Stdout, key)
+			fmt.Fprintf(e.Stdout, "# add to the gateway config's keys:\n  - id: %s\n    sha256: %s\n    team: %s\n    classification: %s\n",
+				id, hex.EncodeToString(sum[:]), team, class)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "name of the key (shown in the audit log)")
+	cmd.Flags().StringVar(&team, "team", "", "team the key belongs to")
+	cmd.Flags().StringVar(&class, "classification", "internal", "classification of the code sent with this key")
+	return cmd
+}

@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/wardenhq/warden/internal/policy"
+)
+
+// Config is the gateway's runtime configuration (gateway.yaml). It is not
+// part of the repository policy: it names upstreams and the hashes of the
+// virtual keys, and says where provider keys come from (environment
+// variables), never the keys themselves.
+type Config struct {
+	// Listen is the address to serve on; loopback by default.
+	Listen    string     `yaml:"listen"`
+	Upstreams []Upstream `yaml:"upstreams"`
+	Keys      []Key      `yaml:"keys"`
+	// Timeout bounds one upstream attempt until its response headers.
+	Timeout Duration `yaml:"timeout"`
+	// Retries is how many other upstreams (or the same one again) are tried
+	// after a connection error, a 429 or a 5xx, before any byte was sent
+	// to the client.
+	Retries int `yaml:"retries"`
+}
+
+// Upstream is a model server the gateway forwards to.
+type Upstream struct {
+	Name string `yaml:"name"`
+	// Provider is the API it speaks and the provider part of the model
+	// names the policy allows: "anthropic".
+	Provider string `yaml:"provider"`
+	URL      string `yaml:"url"`
+	// APIKeyEnv names the environment variable holding the provider key.
+	APIKeyEnv string `yaml:"api_key_env"`
+	// Models are globs of the model names this upstream serves.
+	Models []string `yaml:"models"`
+	// Confidential marks an upstream running in a TEE whose attestation
+	// must verify before restricted code goes to it.
+	Confidential bool `yaml:"confidential"`
+}
+
+// Key is a virtual key: agents hold the key, the gateway holds its hash.
+type Key struct {
+	ID string `yaml:"id"`
+	// SHA256 is the hex SHA-256 of the key.
+	SHA256         string                `yaml:"sha256"`
+	Team           string                `yaml:"team"`
+	Classification policy.Classification `yaml:"classification"`
+}
+
+// Duration reads "30s", "2m".
+type Duration time.Duration
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (examples: 30s, 2m)", string(b))
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadConfig reads and validates a gateway config file; unknown keys are
+// errors.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig validates a gateway config.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8787"
+	}
+	if c.Timeout == 0 {
+		c.Timeout = Duration(60 * time.Second)
+	}
+	if c.Retries == 0 {
+		c.Retries = 1
+	}
+	if len(c.Upstreams) == 0 {
+		return nil, fmt.Errorf("%s: upstreams: at least one upstream is needed", name)
+	}
+	names := map[string]bool{}
+	for i, u := range c.Upstreams {
+		at := fmt.Sprintf("%s: upstreams[%d]", name, i)
+		if u.Name == "" || names[u.Name] {
+			return nil, fmt.Errorf("%s.name: missing or duplicate", at)
+		}
+		names[u.Name] = true
+		if u.Provider != "anthropic" {
+			return nil, fmt.Errorf("%s.provider: %q is not supported (supported: anthropic)", at, u.Provider)
+		}
+		pu, err := url.Parse(u.URL)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return nil, fmt.Errorf("%s.url: %q is not an http(s) URL", at, u.URL)
+		}
+		if pu.User != nil {
+			return nil, fmt.Errorf("%s.url: must not carry credentials; use api_key_env", at)
+		}
+		for _, m := range u.Models {
+			if !doublestar.ValidatePattern(m) {
+				return nil, fmt.Errorf("%s.models: bad glob %q", at, m)
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for i, k := range c.Keys {
+		at := fmt.Sprintf("%s: keys[%d]", name, i)
+		if k.ID == "" || ids[k.ID] {
+			return nil, fmt.Errorf("%s.id: missing or duplicate", at)
+		}
+		ids[k.ID] = true
+		if b, err := hex.DecodeString(k.SHA256); err != nil || len(b) != sha256.Size {
+			return nil, fmt.Errorf("%s.sha256: want the 64 hex digits of the key's SHA-256 (see 'warden gateway keygen')", at)
+		}
+		switch k.Classification {
+		case policy.Public, policy.Internal, policy.Confidential, policy.Restricted:
+		default:
+			return nil, fmt.Errorf("%s.classification: %q is not one of public, internal, confidential, restricted", at, k.Classification)
+		}
+	}
+	return &c, nil
+}

@@ -1,0 +1,535 @@
+// Package gateway is warden's model gateway: an HTTP proxy that coding
+// agents point at (ANTHROPIC_BASE_URL) so that the policy's models section
+// is enforced on the way to the model: only a virtual key gets in, code of
+// a classification reaches only the models allowed for it, secrets in
+// prompts are replaced by placeholders before they leave and restored in
+// the answer, and every request is audited without its content.
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/wardenhq/warden/internal/audit"
+	"github.com/wardenhq/warden/internal/policy"
+	"github.com/wardenhq/warden/internal/scan/secrets"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 32 << 20
+
+// HeaderClassification lets a client raise (never lower) the
+// classification its key carries, e.g. for a more sensitive repository.
+const HeaderClassification = "X-Warden-Classification"
+
+// Recorder receives one audit event per request.
+type Recorder interface {
+	Append(ctx context.Context, e audit.Event) (uint64, error)
+}
+
+// Gateway serves the proxy.
+type Gateway struct {
+	cfg     *Config
+	pol     *policy.Effective
+	secrets *secrets.Engine
+	getenv  func(string) string
+	client  *http.Client
+	audit   Recorder
+	log     *slog.Logger
+	// phKey keys the placeholder HMAC so that placeholders reveal nothing
+	// about the secret even to someone who can guess candidates.
+	phKey   []byte
+	metrics *metrics
+	now     func() time.Time
+}
+
+// Options are what a Gateway needs from outside.
+type Options struct {
+	Config  *Config
+	Policy  *policy.Effective
+	Secrets *secrets.Engine
+	Getenv  func(string) string
+	Audit   Recorder // may be nil
+	Logger  *slog.Logger
+	// PlaceholderKey: 32 random bytes per gateway process.
+	PlaceholderKey []byte
+	Transport      http.RoundTripper
+}
+
+// New builds a Gateway.
+func New(o Options) (*Gateway, error) {
+	if o.Config == nil || o.Policy == nil || o.Secrets == nil {
+		return nil, errors.New("gateway: config, policy and secrets engine are required")
+	}
+	if len(o.PlaceholderKey) < 16 {
+		return nil, errors.New("gateway: placeholder key too short")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Getenv == nil {
+		o.Getenv = func(string) string { return "" }
+	}
+	tr := o.Transport
+	if tr == nil {
+		tr = &http.Transport{
+			Proxy:                 nil,
+			MaxIdleConnsPerHost:   64,
+			IdleConnTimeout:       90 * time.Second,
+			ResponseHeaderTimeout: time.Duration(o.Config.Timeout),
+			ForceAttemptHTTP2:     true,
+		}
+	}
+	return &Gateway{
+		cfg: o.Config, pol: o.Policy, secrets: o.Secrets, getenv: o.Getenv,
+		client: &http.Client{Transport: tr}, audit: o.Audit, log: o.Logger,
+		phKey: o.PlaceholderKey, metrics: newMetrics(), now: time.Now,
+	}, nil
+}
+
+// Handler is the gateway's HTTP surface.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/messages", g.messages)
+	mux.HandleFunc("POST /v1/messages/count_tokens", g.messages)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /metrics", g.metrics.serve)
+	return mux
+}
+
+// request is what the gateway learns about one call.
+type request struct {
+	key            *Key
+	classification policy.Classification
+	model          string
+	stream         bool
+	redacted       []secrets.Match
+	upstream       string
+	status         int
+	inTokens       int
+	outTokens      int
+}
+
+// apiError answers in the Anthropic API's own error shape, so the agent
+// shows the reason to its user.
+func apiError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+	w.Write(b)
+}
+
+var classRank = map[policy.Classification]int{policy.Public: 0, policy.Internal: 1, policy.Confidential: 2, policy.Restricted: 3}
+
+func (g *Gateway) authenticate(r *http.Request) *Key {
+	tok := r.Header.Get("x-api-key")
+	if tok == "" {
+		tok, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	if tok == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(tok))
+	h := hex.EncodeToString(sum[:])
+	for i := range g.cfg.Keys {
+		if subtle.ConstantTimeCompare([]byte(h), []byte(strings.ToLower(g.cfg.Keys[i].SHA256))) == 1 {
+			return &g.cfg.Keys[i]
+		}
+	}
+	return nil
+}
+
+func (g *Gateway) messages(w http.ResponseWriter, r *http.Request) {
+	start := g.now()
+	rq := &request{}
+	decision, reason := audit.DecisionDeny, ""
+	defer func() {
+		g.metrics.observe(decision, len(rq.redacted), g.now().Sub(start))
+		g.record(r.Context(), rq, decision, reason)
+	}()
+
+	rq.key = g.authenticate(r)
+	if rq.key == nil {
+		reason = "no valid virtual key"
+		apiError(w, http.StatusUnauthorized, "authentication_error", "warden gateway: a valid warden virtual key is required (x-api-key); provider keys are not accepted here")
+		return
+	}
+	rq.classification = rq.key.Classification
+	if h := policy.Classification(strings.ToLower(r.Header.Get(HeaderClassification))); h != "" {
+		rank, ok := classRank[h]
+		if !ok {
+			reason = "bad classification header"
+			apiError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("warden gateway: %s %q is not one of public, internal, confidential, restricted", HeaderClassification, h))
+			return
+		}
+		if rank > classRank[rq.classification] {
+			rq.classification = h
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil || len(body) > MaxBody {
+		reason = "request body unreadable or too large"
+		apiError(w, http.StatusRequestEntityTooLarge, "request_too_large", "warden gateway: request body unreadable or over 32 MiB")
+		return
+	}
+	var head struct {
+		Model  string `json:"model"`
+		Stream bool   `json:"stream"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || head.Model == "" {
+		reason = "request is not a Messages request"
+		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: the body must be a JSON Messages request with a model")
+		return
+	}
+	rq.model, rq.stream = head.Model, head.Stream
+
+	qualified := "anthropic/" + rq.model
+	if !g.pol.ModelAllowed(rq.classification, qualified) {
+		reason = fmt.Sprintf("model %s not allowed for %s code", qualified, rq.classification)
+		allowed := g.pol.Models.Allow[rq.classification]
+		apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+			"warden gateway: the policy does not allow model %q to see %s code (allowed: %s). Choose an allowed model or ask your security team.",
+			qualified, rq.classification, listOrNone(allowed)))
+		return
+	}
+	if slices.Contains(g.pol.Models.RequireAttestation, rq.classification) {
+		// Attested upstreams are not supported yet: refusing is the only
+		// safe answer (fail closed).
+		reason = fmt.Sprintf("%s code requires an attested confidential upstream; none is verified", rq.classification)
+		apiError(w, http.StatusForbidden, "permission_error", "warden gateway: "+reason+". The request was not sent.")
+		return
+	}
+
+	ph := newPlaceholders(g.phKey)
+	out, found, err := redactBody(g.secrets, body, ph)
+	if err != nil {
+		reason = "request body is not JSON"
+		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: "+err.Error())
+		return
+	}
+	rq.redacted = found
+	if len(found) > 0 && g.pol.Models.Secrets == "block" {
+		reason = "prompt contains secrets: " + joinIDs(found)
+		apiError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf(
+			"warden gateway: the request contains what looks like secrets (%s); the policy blocks such requests. Remove them and retry.", joinIDs(found)))
+		return
+	}
+
+	resp, up, err := g.forward(r, out)
+	if err != nil {
+		decision = audit.DecisionAllow
+		reason = "upstream failed: " + err.Error()
+		rq.status = http.StatusBadGateway
+		apiError(w, http.StatusBadGateway, "api_error", "warden gateway: no upstream answered: "+err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	rq.upstream, rq.status = up.Name, resp.StatusCode
+	decision = audit.DecisionAllow
+
+	for _, h := range []string{"Content-Type", "Request-Id", "Anthropic-Organization-Id", "Retry-After"} {
+		if v := resp.Header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+	for k, v := range resp.Header {
+		if strings.HasPrefix(strings.ToLower(k), "anthropic-ratelimit-") {
+			w.Header()[k] = v
+		}
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		w.Header().Del("Content-Length")
+		w.WriteHeader(resp.StatusCode)
+		g.pumpSSE(w, resp.Body, ph, rq)
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		reason = "reading upstream: " + err.Error()
+	}
+	if ph.Len() > 0 {
+		data = restoreJSON(data, ph)
+	}
+	var usage struct {
+		Usage struct {
+			In  int `json:"input_tokens"`
+			Out int `json:"output_tokens"`
+		} `json:"usage"`
+	}
+	if json.Unmarshal(data, &usage) == nil {
+		rq.inTokens, rq.outTokens = usage.Usage.In, usage.Usage.Out
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(data)
+}
+
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+// forward sends the request to the first upstream that serves the model,
+// moving on to the next (with a short backoff) on a connection error, a
+// 429 or a 5xx, as long as nothing has been sent to the client.
+func (g *Gateway) forward(r *http.Request, body []byte) (*http.Response, *Upstream, error) {
+	var cands []*Upstream
+	for i := range g.cfg.Upstreams {
+		u := &g.cfg.Upstreams[i]
+		if u.Provider != "anthropic" || u.Confidential {
+			continue
+		}
+		if len(u.Models) == 0 || matchAny(u.Models, modelOf(body)) {
+			cands = append(cands, u)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil, errors.New("no upstream is configured for this model")
+	}
+	var lastErr error
+	attempts := len(cands) + g.cfg.Retries
+	for i := 0; i < attempts; i++ {
+		u := cands[i%len(cands)]
+		if i > 0 {
+			select {
+			case <-r.Context().Done():
+				return nil, nil, r.Context().Err()
+			case <-time.After(time.Duration(50*i) * time.Millisecond):
+			}
+		}
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, strings.TrimRight(u.URL, "/")+r.URL.Path, bytes.NewReader(body))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, h := range []string{"Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta", "User-Agent"} {
+			if v := r.Header.Get(h); v != "" {
+				req.Header.Set(h, v)
+			}
+		}
+		if u.APIKeyEnv != "" {
+			req.Header.Set("x-api-key", g.getenv(u.APIKeyEnv))
+		}
+		resp, err := g.client.Do(req)
+		if err != nil {
+			lastErr = fmt.Errorf("%s: %v", u.Name, errors.Unwrap(err))
+			continue
+		}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+			if i < attempts-1 {
+				io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+				resp.Body.Close()
+				lastErr = fmt.Errorf("%s: HTTP %d", u.Name, resp.StatusCode)
+				continue
+			}
+		}
+		return resp, u, nil
+	}
+	return nil, nil, lastErr
+}
+
+func matchAny(globs []string, s string) bool {
+	for _, g := range globs {
+		if ok, _ := doublestar.Match(g, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func modelOf(body []byte) string {
+	var h struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(body, &h)
+	return h.Model
+}
+
+// pumpSSE copies an event stream to the client event by event, flushing
+// each, restoring placeholders in text and tool-input deltas when the
+// request had any.
+func (g *Gateway) pumpSSE(w http.ResponseWriter, body io.Reader, ph *placeholders, rq *request) {
+	fl, _ := w.(http.Flusher)
+	br := bufio.NewReaderSize(body, 64<<10)
+	blocks := map[int]*streamRestorer{}
+	var ev bytes.Buffer
+	for {
+		line, err := br.ReadBytes('\n')
+		ev.Write(line)
+		if len(bytes.TrimRight(line, "\r\n")) == 0 || err != nil {
+			if ev.Len() > 0 {
+				g.writeEvent(w, ev.Bytes(), ph, blocks, rq)
+				ev.Reset()
+				if fl != nil {
+					fl.Flush()
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+type sseDelta struct {
+	Type  string `json:"type"`
+	Index int    `json:"index"`
+	Delta struct {
+		Type        string `json:"type"`
+		Text        string `json:"text"`
+		PartialJSON string `json:"partial_json"`
+	} `json:"delta"`
+	Message struct {
+		Usage struct {
+			In int `json:"input_tokens"`
+		} `json:"usage"`
+	} `json:"message"`
+	Usage struct {
+		Out int `json:"output_tokens"`
+	} `json:"usage"`
+}
+
+func (g *Gateway) writeEvent(w io.Writer, ev []byte, ph *placeholders, blocks map[int]*streamRestorer, rq *request) {
+	data := sseData(ev)
+	if data == nil {
+		w.Write(ev)
+		return
+	}
+	var d sseDelta
+	if json.Unmarshal(data, &d) != nil {
+		w.Write(ev)
+		return
+	}
+	switch d.Type {
+	case "message_start":
+		rq.inTokens = d.Message.Usage.In
+	case "message_delta":
+		rq.outTokens = d.Usage.Out
+	}
+	if ph.Len() == 0 {
+		w.Write(ev)
+		return
+	}
+	switch d.Type {
+	case "content_block_delta":
+		r := blocks[d.Index]
+		if r == nil {
+			esc := verbatim
+			if d.Delta.Type == "input_json_delta" {
+				esc = jsonEscape
+			}
+			r = &streamRestorer{p: ph, escape: esc}
+			blocks[d.Index] = r
+		}
+		switch d.Delta.Type {
+		case "text_delta":
+			writeDelta(w, d.Index, "text_delta", "text", r.Write(d.Delta.Text))
+		case "input_json_delta":
+			writeDelta(w, d.Index, "input_json_delta", "partial_json", r.Write(d.Delta.PartialJSON))
+		default:
+			w.Write(ev)
+		}
+		return
+	case "content_block_stop":
+		if r := blocks[d.Index]; r != nil {
+			if rest := r.Flush(); rest != "" {
+				typ, field := "text_delta", "text"
+				if isJSONRestorer(r) {
+					typ, field = "input_json_delta", "partial_json"
+				}
+				writeDelta(w, d.Index, typ, field, rest)
+			}
+			delete(blocks, d.Index)
+		}
+	}
+	w.Write(ev)
+}
+
+func isJSONRestorer(r *streamRestorer) bool {
+	return r.escape("\"") != "\""
+}
+
+func writeDelta(w io.Writer, index int, typ, field, text string) {
+	b, _ := json.Marshal(map[string]any{"type": "content_block_delta", "index": index,
+		"delta": map[string]string{"type": typ, field: text}})
+	fmt.Fprintf(w, "event: content_block_delta\ndata: %s\n\n", b)
+}
+
+// sseData returns the data payload of one SSE event (joined data lines).
+func sseData(ev []byte) []byte {
+	var out []byte
+	for _, line := range bytes.Split(ev, []byte("\n")) {
+		line = bytes.TrimRight(line, "\r")
+		if rest, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			if len(out) > 0 {
+				out = append(out, '\n')
+			}
+			out = append(out, bytes.TrimPrefix(rest, []byte(" "))...)
+		}
+	}
+	return out
+}
+
+// restoreJSON restores placeholders in every string of a JSON answer.
+func restoreJSON(data []byte, ph *placeholders) []byte {
+	if !bytes.Contains(data, []byte(placeholderOpen)) {
+		return data
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return data
+	}
+	v = walkStrings(v, func(s string) string { return ph.restore(s, verbatim) })
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return data
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+func (g *Gateway) record(ctx context.Context, rq *request, decision, reason string) {
+	if g.audit == nil {
+		return
+	}
+	e := audit.Event{
+		Kind:         audit.KindGateway,
+		Decision:     decision,
+		PolicySHA256: g.pol.SHA256,
+		Rules:        ruleIDs(rq.redacted),
+	}
+	team := ""
+	if rq.key != nil {
+		e.Actor = audit.Actor{User: rq.key.ID}
+		team = rq.key.Team
+	}
+	e.Summary = fmt.Sprintf("gateway: team=%s model=anthropic/%s classification=%s upstream=%s status=%d tokens_in=%d tokens_out=%d redactions=%d",
+		team, rq.model, rq.classification, rq.upstream, rq.status, rq.inTokens, rq.outTokens, len(rq.redacted))
+	if reason != "" {
+		e.Reasons = []string{reason}
+	}
+	if _, err := g.audit.Append(ctx, e); err != nil {
+		g.log.Error("audit append failed", "err", err)
+	}
+}
