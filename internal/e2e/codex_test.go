@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -54,15 +55,23 @@ trust_level = "trusted"
 	return dir, output, fake
 }
 
-// wardenCheck runs `warden init --check --agent agent` in dir.
-func wardenCheck(t *testing.T, dir, agent string) string {
+// wardenCheck runs `warden init --check --agent agent` in dir and checks
+// its exit code: 0 when the hooks fired, 1 when they did not.
+func wardenCheck(t *testing.T, dir, agent string, wantFired bool) string {
 	t.Helper()
 	c := exec.Command(wardenBin, "init", "--check", "--agent", agent)
 	c.Dir = dir
 	c.Env = baseEnv(t.TempDir())
 	out, err := c.CombinedOutput()
-	if err != nil {
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
 		t.Fatalf("warden init --check: %v\n%s", err, out)
+	}
+	if want := map[bool]int{true: 0, false: 1}[wantFired]; code != want {
+		t.Errorf("warden init --check exited %d, want %d:\n%s", code, want, out)
 	}
 	return string(out)
 }
@@ -89,7 +98,7 @@ func TestCodex(t *testing.T) {
 			t.Fatalf("the model got no request after the tool call; codex output:\n%s", tail(out))
 		}
 		mustContain(t, "the request after the denial", reqs[len(reqs)-1], "credential")
-		mustContain(t, "warden init --check", wardenCheck(t, dir, "codex"), "decision(s) recorded: the hooks fire")
+		mustContain(t, "warden init --check", wardenCheck(t, dir, "codex", true), "decision(s) recorded: the hooks fire")
 	})
 
 	sub("untrusted hooks are skipped silently and warden init --check tells", func(t *testing.T) {
@@ -102,7 +111,7 @@ func TestCodex(t *testing.T) {
 		if !exists(filepath.Join(dir, "ran-marker")) {
 			t.Fatalf("Codex ran warden's untrusted hooks: its trust behaviour changed, update warden init's note and docs/AGENTS.md; codex output:\n%s", tail(out))
 		}
-		mustContain(t, "warden init --check", wardenCheck(t, dir, "codex"), "no decisions recorded yet (if a Codex session ran, its hooks are not trusted")
+		mustContain(t, "warden init --check", wardenCheck(t, dir, "codex", false), "no decisions recorded yet (if a Codex session ran, its hooks are not trusted")
 	})
 
 	sub("benign command runs", func(t *testing.T) {
