@@ -85,7 +85,10 @@ func (s Severity) SecuritySeverity() string {
 }
 
 // Location is a span in a file. Lines and columns are 1-based; columns count
-// bytes. Path is slash-separated and relative to the scan root.
+// bytes. EndLine is inclusive; EndColumn is exclusive (one past the last
+// byte of the span), as SARIF's region.endColumn, so a one-byte span at
+// column 5 has EndColumn 6. Path is slash-separated and relative to the
+// scan root.
 type Location struct {
 	Path        string `json:"path"`
 	StartLine   int    `json:"start_line"`
