@@ -37,7 +37,9 @@ type Config struct {
 type Upstream struct {
 	Name string `yaml:"name"`
 	// Provider is the API it speaks and the provider part of the model
-	// names the policy allows: "anthropic".
+	// names the policy allows: "anthropic" (Messages API) or "openai" (Chat
+	// Completions and Responses APIs; url without /v1, e.g.
+	// https://api.openai.com).
 	Provider string `yaml:"provider"`
 	URL      string `yaml:"url"`
 	// APIKeyEnv names the environment variable holding the provider key.
@@ -107,8 +109,8 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s.name: missing or duplicate", at)
 		}
 		names[u.Name] = true
-		if u.Provider != "anthropic" {
-			return nil, fmt.Errorf("%s.provider: %q is not supported (supported: anthropic)", at, u.Provider)
+		if u.Provider != "anthropic" && u.Provider != "openai" {
+			return nil, fmt.Errorf("%s.provider: %q is not supported (supported: anthropic, openai)", at, u.Provider)
 		}
 		pu, err := url.Parse(u.URL)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
