@@ -34,6 +34,8 @@ request without its content. Provider keys stay in the gateway's environment.
 
 Supported today: the Anthropic Messages API and the OpenAI Chat Completions
 and Responses APIs (streaming and tool calls).
+Limits per key: requests per minute, tokens and spend per UTC day (429 with
+Retry-After when reached).
 Not yet: attested confidential upstreams (classifications that require
 attestation are refused).`,
 		Example: `  warden gateway keygen --id alice --team payments --classification internal
@@ -66,7 +68,13 @@ repository's effective policy, then proxies until interrupted. The config:
     - id: alice
       sha256: 3f2a...                  # SHA-256 of the virtual key, never the key
       team: payments
-      classification: internal`,
+      classification: internal
+      limits:                          # optional; 0 or absent means none
+        requests_per_minute: 60
+        tokens_per_day: 2000000        # as the upstream reports them
+        spend_per_day: 20              # USD, priced with prices below
+  prices:                              # USD per million tokens
+    - {model: "anthropic/claude-sonnet-*", input_per_mtok: 3, output_per_mtok: 15}`,
 		Example: `  warden gateway serve --config gateway.yaml
   warden gateway serve --config gateway.yaml --listen 127.0.0.1:9000 --policy warden.yaml`,
 		Args: cobra.NoArgs,

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,6 +56,7 @@ type Gateway struct {
 	// about the secret even to someone who can guess candidates.
 	phKey   []byte
 	metrics *metrics
+	limits  *limiter
 	now     func() time.Time
 }
 
@@ -95,11 +97,13 @@ func New(o Options) (*Gateway, error) {
 			ForceAttemptHTTP2:     true,
 		}
 	}
-	return &Gateway{
+	g := &Gateway{
 		cfg: o.Config, pol: o.Policy, secrets: o.Secrets, getenv: o.Getenv,
 		client: &http.Client{Transport: tr}, audit: o.Audit, log: o.Logger,
 		phKey: o.PlaceholderKey, metrics: newMetrics(), now: time.Now,
-	}, nil
+	}
+	g.limits = newLimiter(func() time.Time { return g.now() })
+	return g, nil
 }
 
 // Handler is the gateway's HTTP surface.
@@ -241,6 +245,10 @@ func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
 	var head struct {
 		Model  string `json:"model"`
 		Stream bool   `json:"stream"`
+		// The answer's token cap, by API.
+		MaxTokens           int64 `json:"max_tokens"`
+		MaxCompletionTokens int64 `json:"max_completion_tokens"`
+		MaxOutputTokens     int64 `json:"max_output_tokens"`
 	}
 	if err := json.Unmarshal(body, &head); err != nil || head.Model == "" {
 		reason = "request is not a " + a.name + " request"
@@ -280,6 +288,30 @@ func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
 			"warden gateway: the request contains what looks like secrets (%s); the policy blocks such requests. Remove them and retry.", joinIDs(found)))
 		return
 	}
+
+	if rq.key.Limits.any() {
+		// Input tokens are estimated at one per 3 bytes of the body, the
+		// answer at its cap; usage is settled with the upstream's counts.
+		estOut := max(head.MaxTokens, head.MaxCompletionTokens, head.MaxOutputTokens)
+		res, ref := g.limits.admit(rq.key, int64(len(out)/3), estOut, g.cfg.price(qualified))
+		if ref != nil {
+			reason = "limit " + ref.limit + ": " + ref.msg
+			g.metrics.limited(rq.key.ID, ref.limit)
+			status := http.StatusTooManyRequests
+			if ref.retryAfter > 0 {
+				w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(ref.retryAfter.Seconds()))))
+			} else {
+				status = http.StatusForbidden
+			}
+			apiError(w, status, "rate_limit_error", "warden gateway: "+ref.msg+".")
+			return
+		}
+		defer func() {
+			cost := g.limits.settle(res, int64(rq.inTokens), int64(rq.outTokens))
+			g.metrics.spent(rq.key.ID, cost)
+		}()
+	}
+	defer func() { g.metrics.tokens(rq.key.ID, rq.inTokens, rq.outTokens) }()
 
 	resp, up, err := g.forward(a, r, out)
 	if err != nil {
