@@ -31,13 +31,18 @@ type Config struct {
 	// after a connection error, a 429 or a 5xx, before any byte was sent
 	// to the client.
 	Retries int `yaml:"retries"`
+	// Prices price models for the keys' spend budgets; the first whose
+	// glob matches the qualified model wins.
+	Prices []Price `yaml:"prices"`
 }
 
 // Upstream is a model server the gateway forwards to.
 type Upstream struct {
 	Name string `yaml:"name"`
 	// Provider is the API it speaks and the provider part of the model
-	// names the policy allows: "anthropic".
+	// names the policy allows: "anthropic" (Messages API) or "openai" (Chat
+	// Completions and Responses APIs; url without /v1, e.g.
+	// https://api.openai.com).
 	Provider string `yaml:"provider"`
 	URL      string `yaml:"url"`
 	// APIKeyEnv names the environment variable holding the provider key.
@@ -56,6 +61,7 @@ type Key struct {
 	SHA256         string                `yaml:"sha256"`
 	Team           string                `yaml:"team"`
 	Classification policy.Classification `yaml:"classification"`
+	Limits         Limits                `yaml:"limits"`
 }
 
 // Duration reads "30s", "2m".
@@ -107,8 +113,8 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s.name: missing or duplicate", at)
 		}
 		names[u.Name] = true
-		if u.Provider != "anthropic" {
-			return nil, fmt.Errorf("%s.provider: %q is not supported (supported: anthropic)", at, u.Provider)
+		if u.Provider != "anthropic" && u.Provider != "openai" {
+			return nil, fmt.Errorf("%s.provider: %q is not supported (supported: anthropic, openai)", at, u.Provider)
 		}
 		pu, err := url.Parse(u.URL)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
@@ -133,11 +139,36 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if b, err := hex.DecodeString(k.SHA256); err != nil || len(b) != sha256.Size {
 			return nil, fmt.Errorf("%s.sha256: want the 64 hex digits of the key's SHA-256 (see 'warden gateway keygen')", at)
 		}
+		if k.Limits.RequestsPerMinute < 0 || k.Limits.TokensPerDay < 0 || k.Limits.SpendPerDay < 0 {
+			return nil, fmt.Errorf("%s.limits: limits must not be negative (0 means none)", at)
+		}
+		if k.Limits.SpendPerDay > 0 && len(c.Prices) == 0 {
+			return nil, fmt.Errorf("%s.limits.spend_per_day: needs prices for the models", at)
+		}
 		switch k.Classification {
 		case policy.Public, policy.Internal, policy.Confidential, policy.Restricted:
 		default:
 			return nil, fmt.Errorf("%s.classification: %q is not one of public, internal, confidential, restricted", at, k.Classification)
 		}
 	}
+	for i, p := range c.Prices {
+		at := fmt.Sprintf("%s: prices[%d]", name, i)
+		if p.Model == "" || !doublestar.ValidatePattern(p.Model) {
+			return nil, fmt.Errorf("%s.model: missing or bad glob %q", at, p.Model)
+		}
+		if p.InputPerMTok < 0 || p.OutputPerMTok < 0 {
+			return nil, fmt.Errorf("%s: prices must not be negative", at)
+		}
+	}
 	return &c, nil
+}
+
+// price returns the price of a qualified model, or nil.
+func (c *Config) price(model string) *Price {
+	for i := range c.Prices {
+		if ok, _ := doublestar.Match(c.Prices[i].Model, model); ok {
+			return &c.Prices[i]
+		}
+	}
+	return nil
 }

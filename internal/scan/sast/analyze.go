@@ -219,8 +219,18 @@ func (a *analyzer) stmt(s *Stmt, e env) {
 			a.block(s.Else, e)
 			return
 		}
-		a.block(s.Body, e)
-		a.block(s.Else, e)
+		// Either branch may run: walk each on its own copy and merge, so a
+		// default assigned in one branch does not hide the other's value.
+		eb, ee := e.clone(), e.clone()
+		a.block(s.Body, eb)
+		a.block(s.Else, ee)
+		if exits(s.Body) {
+			eb = nil
+		}
+		if exits(s.Else) {
+			ee = nil
+		}
+		mergeEnv(e, eb, ee)
 	case SBlock:
 		if s.X != nil {
 			a.visit(s.X, e)
@@ -238,6 +248,53 @@ func (a *analyzer) stmt(s *Stmt, e env) {
 	case SClass:
 		a.class(s.Cls, e)
 	}
+}
+
+// mergeEnv sets e to what may hold after one of two branches (nil: the
+// branch does not fall through).
+func mergeEnv(e, a, b env) {
+	switch {
+	case a == nil && b == nil:
+		return
+	case a == nil:
+		a = b
+	case b == nil:
+		b = a
+	}
+	for k, x := range a {
+		y := b[k]
+		if y == nil {
+			y = e[k]
+		}
+		e[k] = joinBinding(x, y)
+	}
+	for k, y := range b {
+		if _, ok := a[k]; !ok {
+			e[k] = joinBinding(y, e[k])
+		}
+	}
+}
+
+func joinBinding(x, y *binding) *binding {
+	if y == nil || x == y {
+		return x
+	}
+	if x == nil {
+		return y
+	}
+	v := x.val.join(y.val)
+	v.Raw = x.val.Raw || y.val.Raw
+	v.Whole = x.val.Whole || y.val.Whole
+	v.Const = x.val.Const && y.val.Const
+	var n *Node
+	if x.node == y.node {
+		n = x.node
+	} else if !x.val.Const && y.val.Const {
+		n = x.node
+	} else if x.val.Const && !y.val.Const {
+		n = y.node
+	}
+	return &binding{val: v, node: n}
 }
 
 func (a *analyzer) assign(s *Stmt, e env) {
@@ -448,6 +505,25 @@ func (a *analyzer) visit(n *Node, e env) {
 		if a.fs != nil && a.fs.words != nil {
 			for _, k := range n.Keys {
 				a.fs.words[strings.ToLower(k)] = true
+			}
+		}
+		return
+	case KAddr:
+		// &x.UserID in a Scan is not an ownership check.
+		if len(n.Args) == 1 && n.Args[0] != nil && (n.Args[0].Kind == KIdent || n.Args[0].Kind == KMember) {
+			return
+		}
+	case KStr:
+		if a.fs != nil && a.fs.words != nil && len(n.Str) < 512 {
+			low := strings.ToLower(n.Str)
+			// In SQL only the WHERE clause can check ownership, not the column list.
+			if i := strings.Index(low, "where"); i >= 0 {
+				low = low[i:]
+			} else if len(low) > 40 {
+				return
+			}
+			for _, w := range strings.FieldsFunc(low, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == '_') }) {
+				a.fs.words[w] = true
 			}
 		}
 		return

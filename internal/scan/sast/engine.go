@@ -6,7 +6,9 @@
 package sast
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -23,7 +25,20 @@ const EngineName = "sast"
 
 // MaxFileSize is the largest file the engine analyses; bigger files are
 // generated or bundled code, not something a person or an agent wrote.
-const MaxFileSize = 2 << 20
+const MaxFileSize = 1 << 20
+
+// Minified reports whether src looks like a minified bundle: at least 64 KiB
+// with lines averaging over 300 bytes. Scan skips such files (as Semgrep
+// does): they are build output, and parsing them costs a quarter of a
+// node_modules scan for almost no lines of code. Check does not skip them,
+// so content an agent writes is always analysed.
+func Minified(src []byte) bool {
+	if len(src) < 64<<10 {
+		return false
+	}
+	lines := bytes.Count(src, []byte{'\n'}) + 1
+	return len(src)/lines > 300
+}
 
 // Engine runs the code rules. It is safe for concurrent use.
 type Engine struct {
@@ -114,7 +129,7 @@ func Parse(ctx context.Context, p string, src []byte) (*Unit, error) {
 
 // Scan implements scan.Engine.
 func (e *Engine) Scan(ctx context.Context, f scan.File, report func(finding.Finding)) error {
-	if len(f.Content) > MaxFileSize {
+	if len(f.Content) > MaxFileSize || Minified(f.Content) {
 		return nil
 	}
 	fs, err := e.Check(ctx, f.Path, f.Content)
@@ -137,7 +152,12 @@ func (e *Engine) Check(ctx context.Context, p string, src []byte) ([]finding.Fin
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		// A file that cannot be parsed has no findings: it is not a tool error.
+		if errors.Is(err, ErrParseBudget) {
+			// Fail closed: a file built to stall the parser is not passed as clean.
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		// Otherwise tree-sitter and go/parser recover from syntax errors, and
+		// what could not be parsed has no findings: it is not a tool error.
 		return nil, nil
 	}
 	a := &analyzer{u: u, rs: e.sets[u.Lang]}

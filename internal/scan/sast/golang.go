@@ -16,13 +16,15 @@ import (
 // rules what they need.
 func parseGo(path string, src []byte) (*Unit, error) {
 	fset := token.NewFileSet()
+	// The first file added to a new FileSet starts at its base.
+	base := fset.Base()
 	f, err := parser.ParseFile(fset, path, src, parser.SkipObjectResolution)
 	if f == nil {
 		return nil, err
 	}
 	// A file with syntax errors is still analysed as far as it parsed.
 	u := &Unit{Lang: LangGo, Path: path, Src: src, Imports: map[string]string{}}
-	g := &goLower{u: u, base: fset.File(f.Pos()).Base()}
+	g := &goLower{u: u, base: base}
 	for _, imp := range f.Imports {
 		p, err := strconv.Unquote(imp.Path.Value)
 		if err != nil {

@@ -330,7 +330,7 @@ func isSensitiveName(name string) bool {
 	return sensitiveName.MatchString(seg) && !sensitiveExclude.MatchString(seg)
 }
 
-var passwordName = lazyre.New(`(?i)(passw|passwd|pwd|passphrase)`)
+var passwordName = lazyre.New(`(?i:passw|pwd|passphrase|^pw$|_pw$)|[a-z]Pw$`)
 
 // mentionsName: n (or one of its sub-expressions) names an identifier or
 // member matching re.

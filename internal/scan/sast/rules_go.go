@@ -655,9 +655,8 @@ func idorCheck(lookups []string) func(f *FuncCtx) []*Node {
 		if !f.Handler() {
 			return nil
 		}
-		if f.Mentions(ownershipWords...) {
-			return nil
-		}
+		var hit *Node
+	calls:
 		for _, r := range f.fs.calls {
 			if !set[lastSeg(r.n.Name)] {
 				continue
@@ -674,11 +673,15 @@ func idorCheck(lookups []string) func(f *FuncCtx) []*Node {
 					an = r.n.Vals[i-len(r.n.Args)]
 				}
 				if an != nil && idLike(r.n, an) {
-					return []*Node{r.n}
+					hit = r.n
+					break calls
 				}
 			}
 		}
-		return nil
+		if hit == nil || f.Mentions(ownershipWords...) {
+			return nil
+		}
+		return []*Node{hit}
 	}
 }
 

@@ -2,7 +2,10 @@ package sast
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	sitter "github.com/smacker/go-tree-sitter"
 	"github.com/smacker/go-tree-sitter/javascript"
@@ -15,6 +18,16 @@ import (
 // github.com/smacker/go-tree-sitter. The tree is copied once into plain Go
 // values (tnode) with a cursor walk: every later look at a node is then a
 // field read instead of a cgo call and an allocation.
+
+// ErrParseBudget is returned for a file the parser could not finish within
+// its time budget.
+var ErrParseBudget = errors.New("parser gave up on this file")
+
+// parseBudget is 2s plus 1s per 64 KiB: far above what real code needs
+// (a 2,000-line file parses in a few milliseconds).
+func parseBudget(n int) time.Duration {
+	return 2*time.Second + time.Duration(n/65536)*time.Second
+}
 
 type tnode struct {
 	typ        string
@@ -65,9 +78,10 @@ func (t *tnode) firstNamed() *tnode {
 // tsGrammar is a tree-sitter language with its symbol names cached and a
 // pool of parsers (a parser is not safe for concurrent use).
 type tsGrammar struct {
-	lang  *sitter.Language
-	names []string
-	pool  sync.Pool
+	lang   *sitter.Language
+	names  []string
+	fields []string
+	pool   sync.Pool
 }
 
 func newGrammar(l *sitter.Language) *tsGrammar {
@@ -76,6 +90,14 @@ func newGrammar(l *sitter.Language) *tsGrammar {
 	g.names = make([]string, n)
 	for i := 0; i < n; i++ {
 		g.names[i] = l.SymbolName(sitter.Symbol(i))
+	}
+	g.fields = []string{""}
+	for i := 1; i < 1024; i++ {
+		f := l.FieldName(i)
+		if f == "" {
+			break
+		}
+		g.fields = append(g.fields, f)
 	}
 	g.pool.New = func() any {
 		p := sitter.NewParser()
@@ -107,35 +129,21 @@ func grammars() {
 func (g *tsGrammar) parse(ctx context.Context, src []byte) (*tnode, error) {
 	p := g.pool.Get().(*sitter.Parser)
 	defer g.pool.Put(p)
+	// A budget keeps a pathological file from stalling the parser (the
+	// grammar's error recovery can loop on some garbage input).
+	p.SetOperationLimit(int(parseBudget(len(src)) / time.Microsecond))
 	tree, err := p.ParseCtx(ctx, nil, src)
-	if err != nil {
+	if err != nil || tree == nil {
 		p.Reset()
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w (%d bytes, budget %s)", ErrParseBudget, len(src), parseBudget(len(src)))
 	}
 	defer tree.Close()
-	c := sitter.NewTreeCursor(tree.RootNode())
-	defer c.Close()
-	return g.copy(c, 0), nil
-}
-
-func (g *tsGrammar) copy(c *sitter.TreeCursor, depth int) *tnode {
-	n := c.CurrentNode()
-	t := &tnode{start: int(n.StartByte()), end: int(n.EndByte()), named: n.IsNamed()}
-	if s := int(n.Symbol()); s < len(g.names) {
-		t.typ = g.names[s]
+	t := g.flatten(tree.RootNode())
+	if t == nil {
+		return nil, fmt.Errorf("%w: could not copy the syntax tree", ErrParseBudget)
 	}
-	if n.IsMissing() {
-		t.typ = "MISSING"
-	}
-	t.field = c.CurrentFieldName()
-	if depth < maxTreeDepth && c.GoToFirstChild() {
-		for {
-			t.kids = append(t.kids, g.copy(c, depth+1))
-			if !c.GoToNextSibling() {
-				break
-			}
-		}
-		c.GoToParent()
-	}
-	return t
+	return t, nil
 }

@@ -238,7 +238,7 @@ func genericValue(b []byte, i int) (vs, ve int, quoted bool) {
 	j := i
 	for j < len(b) && j-i < 512 {
 		c := b[j]
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';' || c == '}' || c == ']' || c == ')' || c == '"' || c == '\'' {
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';' || c == '}' || c == ']' || c == ')' || c == '"' || c == '\'' || c == '`' {
 			break
 		}
 		j++
@@ -284,6 +284,37 @@ func isHex(v string) bool {
 }
 
 var uuidRe = lazyre.New(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+var checksummedPrefixes = map[string]func(string) bool{
+	"ghp_": checkCRC32Suffix, "gho_": checkCRC32Suffix, "ghu_": checkCRC32Suffix,
+	"ghs_": checkCRC32Suffix, "ghr_": checkCRC32Suffix, "npm_": checkCRC32Suffix,
+}
+
+// isSlug: lower-case words joined by - _ or . ("generic-password",
+// "my-super-secret-jwt-key"): a name, not a random credential.
+func isSlug(v string) bool {
+	segs := strings.FieldsFunc(v, func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+	if len(segs) < 2 {
+		return false
+	}
+	words := 0
+	for _, sg := range segs {
+		letters := true
+		for i := 0; i < len(sg); i++ {
+			c := sg[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+				return false
+			}
+			if c < 'a' {
+				letters = false
+			}
+		}
+		if letters && len(sg) >= 2 {
+			words++
+		}
+	}
+	return words*2 >= len(segs) && words >= 2
+}
 
 // genericValueOK gates a generic candidate value.
 func genericValueOK(rule, name, v string, quoted bool) bool {
@@ -337,8 +368,15 @@ func genericValueOK(rule, name, v string, quoted bool) bool {
 			return false
 		}
 	}
-	if uuidRe.MatchString(v) {
-		return false // an identifier, not a credential
+	if uuidRe.MatchString(v) || isSlug(v) {
+		return false // an identifier or a name, not a credential
+	}
+	// A token of a checksummed format that fails its checksum is a
+	// near-miss (a documentation example), not a generic secret.
+	for prefix, check := range checksummedPrefixes {
+		if strings.HasPrefix(v, prefix) && !check(v) {
+			return false
+		}
 	}
 	lower := strings.ToLower(v)
 	for _, ext := range []string{".json", ".pem", ".key", ".txt", ".yaml", ".yml", ".p12", ".crt", ".env", ".html", ".js", ".go", ".py"} {
