@@ -325,7 +325,7 @@ func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer func() {
-			cost := g.limits.settle(res, int64(rq.inTokens), int64(rq.outTokens))
+			cost := g.limits.settle(res, int64(rq.inTokens), int64(rq.outTokens), rq.status/100 == 2)
 			g.metrics.spent(rq.key.ID, cost)
 		}()
 	}

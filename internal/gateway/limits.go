@@ -61,6 +61,9 @@ type reservation struct {
 	tokens int64
 	spend  int64
 	price  *Price
+	// estIn, estOut are the estimate, booked when the upstream reports no
+	// usage (e.g. an OpenAI stream without include_usage).
+	estIn, estOut int64
 }
 
 // refusal says which limit refused a request and when to retry.
@@ -131,12 +134,17 @@ func (l *limiter) admit(k *Key, estIn, estOut int64, price *Price) (*reservation
 	}
 	u.resTok += est
 	u.resSpend += cost
-	return &reservation{key: k.ID, day: u.day, tokens: est, spend: cost, price: price}, nil
+	return &reservation{key: k.ID, day: u.day, tokens: est, spend: cost, price: price, estIn: estIn, estOut: estOut}, nil
 }
 
-// settle releases a reservation and books the reported usage; it returns
-// the cost booked in micro-USD (0 without a price).
-func (l *limiter) settle(r *reservation, in, out int64) int64 {
+// settle releases a reservation and books the reported usage; when an
+// answer was given but no usage reported, it books the estimate instead
+// (budgets fail closed). It returns the cost booked in micro-USD (0
+// without a price).
+func (l *limiter) settle(r *reservation, in, out int64, answered bool) int64 {
+	if answered && in == 0 && out == 0 {
+		in, out = r.estIn, r.estOut
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	u := l.usage(r.key, l.now())

@@ -178,7 +178,7 @@ func TestLimiterDayRollsOverAndWindowSlides(t *testing.T) {
 		if ref != nil {
 			t.Fatalf("request %d refused: %+v", i, ref)
 		}
-		l.settle(r, 40, 0)
+		l.settle(r, 40, 0, true)
 	}
 	if _, ref := l.admit(k, 1, 1, nil); ref == nil || ref.limit != "requests_per_minute" || ref.retryAfter != time.Minute {
 		t.Fatalf("third request in the minute: %+v", ref)
@@ -189,5 +189,23 @@ func TestLimiterDayRollsOverAndWindowSlides(t *testing.T) {
 	}
 	if _, ref := l.admit(k, 1, 0, nil); ref == nil || ref.limit != "tokens_per_day" || ref.retryAfter != 23*time.Hour+59*time.Minute+30*time.Second {
 		t.Fatalf("over the day's tokens with the reservation in flight: %+v", ref)
+	}
+}
+
+func TestAnswerWithoutReportedUsageBooksTheEstimate(t *testing.T) {
+	l := newLimiter(time.Now)
+	k := &Key{ID: "k", Limits: Limits{TokensPerDay: 100}}
+	r, ref := l.admit(k, 30, 20, nil)
+	if ref != nil {
+		t.Fatal(ref)
+	}
+	l.settle(r, 0, 0, true) // answered, but the stream carried no usage
+	if _, ref := l.admit(k, 30, 21, nil); ref == nil {
+		t.Error("an answer without reported usage was booked as free")
+	}
+	r, _ = l.admit(k, 30, 20, nil)
+	l.settle(r, 0, 0, false) // the upstream failed: nothing used
+	if _, ref := l.admit(k, 30, 20, nil); ref != nil {
+		t.Errorf("a failed request was booked: %+v", ref)
 	}
 }
