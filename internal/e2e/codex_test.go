@@ -134,4 +134,13 @@ func TestCodex(t *testing.T) {
 		}
 		mustContain(t, "codex's output", out, "policy")
 	})
+
+	sub("prompt containing a secret is blocked", func(t *testing.T) {
+		_, out, fake := runCodex(t, nil, nil, "deploy with key "+plantedKeyID+" and secret "+plantedSecret)
+		for _, q := range fake.Requests() {
+			if strings.Contains(q, plantedSecret) {
+				t.Fatalf("a request to the model carried the secret from the prompt; codex output:\n%s", tail(out))
+			}
+		}
+	})
 }

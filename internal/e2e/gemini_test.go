@@ -117,4 +117,14 @@ func TestGeminiCLI(t *testing.T) {
 		}
 		mustContain(t, "gemini's output", out, "policy")
 	})
+
+	sub("prompt containing a secret is blocked", func(t *testing.T) {
+		_, out, fake := runGemini(t, nil, nil, "deploy with key "+plantedKeyID+" and secret "+plantedSecret)
+		for _, q := range fake.Requests() {
+			if strings.Contains(q, plantedSecret) {
+				t.Fatalf("a request to the model carried the secret from the prompt; gemini output:\n%s", tail(out))
+			}
+		}
+		mustContain(t, "gemini's output", out, "Agent execution blocked")
+	})
 }
