@@ -73,6 +73,8 @@ repository's effective policy, then proxies until interrupted. The config:
         requests_per_minute: 60
         tokens_per_day: 2000000        # as the upstream reports them
         spend_per_day: 20              # USD, priced with prices below
+  aliases:                             # name clients use -> real model; the policy sees the real one
+    fast: anthropic/claude-haiku-4-5
   prices:                              # USD per million tokens
     - {model: "anthropic/claude-sonnet-*", input_per_mtok: 3, output_per_mtok: 15}`,
 		Example: `  warden gateway serve --config gateway.yaml

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -34,6 +35,10 @@ type Config struct {
 	// Prices price models for the keys' spend budgets; the first whose
 	// glob matches the qualified model wins.
 	Prices []Price `yaml:"prices"`
+	// Aliases map a model name clients may ask for to the real model,
+	// qualified ("fast: anthropic/claude-haiku-4-5"). The policy and the
+	// upstreams see only the real model.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // Upstream is a model server the gateway forwards to.
@@ -149,6 +154,15 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		case policy.Public, policy.Internal, policy.Confidential, policy.Restricted:
 		default:
 			return nil, fmt.Errorf("%s.classification: %q is not one of public, internal, confidential, restricted", at, k.Classification)
+		}
+	}
+	for alias, real := range c.Aliases {
+		provider, model, _ := strings.Cut(real, "/")
+		if alias == "" || model == "" || (provider != "anthropic" && provider != "openai") {
+			return nil, fmt.Errorf("%s: aliases.%s: %q must be a qualified model, anthropic/<model> or openai/<model>", name, alias, real)
+		}
+		if _, chained := c.Aliases[model]; chained && model != alias {
+			return nil, fmt.Errorf("%s: aliases.%s: %q is itself an alias; name the real model", name, alias, real)
 		}
 	}
 	for i, p := range c.Prices {

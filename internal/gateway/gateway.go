@@ -126,7 +126,8 @@ type request struct {
 	api            *api
 	key            *Key
 	classification policy.Classification
-	model          string
+	model          string // the real model, aliases resolved
+	alias          string // the alias the client asked for, if any
 	stream         bool
 	redacted       []secrets.Match
 	upstream       string
@@ -256,6 +257,16 @@ func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.model, rq.stream = head.Model, head.Stream
+	if real, ok := g.cfg.Aliases[rq.model]; ok {
+		provider, model, _ := strings.Cut(real, "/")
+		if provider != a.provider {
+			reason = fmt.Sprintf("alias %s names %s, not a %s model", rq.model, real, a.provider)
+			apiError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf(
+				"warden gateway: model alias %q stands for %q, which this API (%s) cannot call", rq.model, real, a.provider))
+			return
+		}
+		rq.alias, rq.model = rq.model, model
+	}
 
 	qualified := a.provider + "/" + rq.model
 	if !g.pol.ModelAllowed(rq.classification, qualified) {
@@ -282,6 +293,13 @@ func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.redacted = found
+	if rq.alias != "" {
+		if out, err = setModel(out, rq.model); err != nil {
+			reason = "request body is not a JSON object"
+			apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: "+err.Error())
+			return
+		}
+	}
 	if len(found) > 0 && g.pol.Models.Secrets == "block" {
 		reason = "prompt contains secrets: " + joinIDs(found)
 		apiError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf(
@@ -625,12 +643,26 @@ func (g *Gateway) record(ctx context.Context, rq *request, decision, reason stri
 		e.Actor = audit.Actor{User: rq.key.ID}
 		team = rq.key.Team
 	}
-	e.Summary = fmt.Sprintf("gateway: team=%s model=%s/%s classification=%s upstream=%s status=%d tokens_in=%d tokens_out=%d redactions=%d",
-		team, rq.api.provider, rq.model, rq.classification, rq.upstream, rq.status, rq.inTokens, rq.outTokens, len(rq.redacted))
+	alias := ""
+	if rq.alias != "" {
+		alias = " alias=" + rq.alias
+	}
+	e.Summary = fmt.Sprintf("gateway: team=%s model=%s/%s%s classification=%s upstream=%s status=%d tokens_in=%d tokens_out=%d redactions=%d",
+		team, rq.api.provider, rq.model, alias, rq.classification, rq.upstream, rq.status, rq.inTokens, rq.outTokens, len(rq.redacted))
 	if reason != "" {
 		e.Reasons = []string{reason}
 	}
 	if _, err := g.audit.Append(ctx, e); err != nil {
 		g.log.Error("audit append failed", "err", err)
 	}
+}
+
+// setModel replaces the model of a JSON request body.
+func setModel(body []byte, model string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return nil, errors.New("the body must be a JSON object")
+	}
+	m["model"], _ = json.Marshal(model)
+	return json.Marshal(m)
 }
