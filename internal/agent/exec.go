@@ -46,6 +46,9 @@ func (g *Guard) exec(ctx context.Context, a Action, cwd, project string, st Sess
 	if strings.TrimSpace(a.Command) == "" {
 		return Decision{Verdict: Allow}
 	}
+	if forkBomb(a.Command) {
+		return g.hit(RuleDiskTools, "this is a fork bomb: a function that pipes into itself in the background until the machine stops")
+	}
 	s, err := shell.Parse(a.Command, shell.Options{Env: g.shellEnv(cwd)})
 	if err != nil {
 		v := g.pol.unparseable
@@ -60,6 +63,26 @@ func (g *Guard) exec(ctx context.Context, a Action, cwd, project string, st Sess
 		d = Merge(d, e.command(i))
 	}
 	return d
+}
+
+// forkBomb spots `f(){ f|f& };f` in any spelling of spaces and names.
+func forkBomb(cmd string) bool {
+	s := strings.Join(strings.Fields(cmd), "")
+	for i := 0; ; {
+		j := strings.Index(s[i:], "(){")
+		if j < 0 {
+			return false
+		}
+		j += i
+		k := j
+		for k > 0 && !strings.ContainsRune(";&|({} \n", rune(s[k-1])) {
+			k--
+		}
+		if name := s[k:j]; name != "" && strings.Contains(s[j:], name+"|"+name+"&") {
+			return true
+		}
+		i = j + 3
+	}
 }
 
 type execCheck struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardenhq/warden/internal/agent"
+	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan"
 )
@@ -364,5 +365,50 @@ func TestSessionContextOff(t *testing.T) {
 	f := newFixture(t, func(p *policy.Policy) { p.Agent.SessionContext = false })
 	if d := f.decide(agent.Action{Event: agent.EventSessionStart}); d.Context != "" || d.Verdict != agent.Allow {
 		t.Errorf("session_context: false still injected %q", d.Context)
+	}
+}
+
+// fakeGate stands in for the dependency gate: it flags one package name.
+type fakeGate struct{ err error }
+
+func (g fakeGate) CheckInstall(_ context.Context, argv []string) (bool, []finding.Finding, error) {
+	if len(argv) < 2 || argv[0] != "npm" {
+		return false, nil, nil
+	}
+	if g.err != nil {
+		return true, nil, g.err
+	}
+	var out []finding.Finding
+	for _, a := range argv[2:] {
+		if a == "reqeusts" {
+			out = append(out, finding.Finding{RuleID: "deps.typosquat", Engine: "deps", Severity: finding.SeverityHigh, Message: "reqeusts looks like requests", Metadata: map[string]string{"package": "reqeusts"}})
+		}
+	}
+	return true, out, nil
+}
+
+func TestInstallsGoThroughTheDependencyGate(t *testing.T) {
+	for _, tt := range []struct {
+		gate fakeGate
+		cmd  string
+		want agent.Verdict
+		msg  string
+	}{
+		{fakeGate{}, "npm install left-pad", agent.Allow, ""},
+		{fakeGate{}, "cd web && npm install reqeusts", agent.Deny, "reqeusts: deps.typosquat (high): reqeusts looks like requests"},
+		{fakeGate{err: errors.New("database unreadable")}, "npm install left-pad", agent.Deny, "could not check this install (database unreadable)"},
+		{fakeGate{}, "pip install requests", agent.Allow, ""},
+	} {
+		p := suitePolicy()
+		g, err := agent.New(agent.Config{Policy: p, Installs: tt.gate, Home: home})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := g.Decide(context.Background(), &agent.Request{Agent: "claude", Event: agent.EventPreTool, Actions: []agent.Action{{
+			Agent: "claude", Event: agent.EventPreTool, Kind: agent.KindExec, Tool: "Bash", Command: tt.cmd, Cwd: project, ProjectDir: project,
+		}}})
+		if d.Verdict != tt.want || !strings.Contains(d.Reason(), tt.msg) {
+			t.Errorf("%s: %s %q, want %s containing %q", tt.cmd, d.Verdict, d.Reason(), tt.want, tt.msg)
+		}
 	}
 }

@@ -25,6 +25,7 @@ var CorePackages = []string{
 	"internal/kpi",
 	"internal/vulndb", // fetching goes through a Fetcher the CLI provides
 	"internal/lazyre",
+	"internal/attest", // evidence and keys come from the caller (CertGetter, KeySet)
 }
 
 // Adapters, for the record (not checked): internal/cli, internal/gitx (runs

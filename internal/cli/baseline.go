@@ -107,10 +107,10 @@ func runBaseline(ctx context.Context, e *Env, target string, fl *baselineFlags) 
 	if err != nil {
 		return err
 	}
-	res, err := scan.Run(ctx, run.source, scan.Options{
+	res, err := scan.Run(ctx, hideFiles{run.source, wardenState(eff, repoRoot(ctx, run.root), run.root)}, scan.Options{
 		Engines:     engines,
 		MaxFileSize: int64(eff.Gates.MaxFileSize),
-		Exclude:     withoutWardenFiles(eff.Gates.Exclude),
+		Exclude:     wardenExcludes(eff),
 		Ignore:      ignore,
 		Logger:      slog.New(slog.DiscardHandler),
 	})

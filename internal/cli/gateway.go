@@ -25,15 +25,19 @@ func newGatewayCmd(e *Env) *cobra.Command {
 		Use:   "gateway",
 		Short: "Run the model gateway: policy-checked, secret-redacting proxy for the model APIs",
 		Long: `The gateway is a proxy that coding agents point at instead of the provider
-(ANTHROPIC_BASE_URL=http://127.0.0.1:8787). It admits only warden virtual keys,
+(ANTHROPIC_BASE_URL=http://127.0.0.1:8787, OPENAI_BASE_URL=http://127.0.0.1:8787/v1).
+It admits only warden virtual keys,
 sends code of each classification only to the models the policy's models
 section allows for it, replaces secrets in prompts by placeholders before they
 leave (restoring them in the answer, also when streamed), and audits every
 request without its content. Provider keys stay in the gateway's environment.
 
-Supported today: the Anthropic Messages API (streaming and tool use).
-Not yet: the OpenAI APIs, attested confidential upstreams (classifications
-that require attestation are refused), rate limits and budgets.`,
+Supported today: the Anthropic Messages API and the OpenAI Chat Completions
+and Responses APIs (streaming and tool calls).
+Limits per key: requests per minute, tokens and spend per UTC day (429 with
+Retry-After when reached).
+Not yet: attested confidential upstreams (classifications that require
+attestation are refused).`,
 		Example: `  warden gateway keygen --id alice --team payments --classification internal
   ANTHROPIC_API_KEY=sk-ant-... warden gateway serve --config gateway.yaml`,
 	}
@@ -56,11 +60,23 @@ repository's effective policy, then proxies until interrupted. The config:
       url: https://api.anthropic.com
       api_key_env: ANTHROPIC_API_KEY   # the provider key, read from the environment
       models: ["claude-*"]
+    - name: openai
+      provider: openai                 # /v1/chat/completions and /v1/responses
+      url: https://api.openai.com      # without /v1
+      api_key_env: OPENAI_API_KEY
   keys:                                # from 'warden gateway keygen'
     - id: alice
       sha256: 3f2a...                  # SHA-256 of the virtual key, never the key
       team: payments
-      classification: internal`,
+      classification: internal
+      limits:                          # optional; 0 or absent means none
+        requests_per_minute: 60
+        tokens_per_day: 2000000        # as the upstream reports them
+        spend_per_day: 20              # USD, priced with prices below
+  aliases:                             # name clients use -> real model; the policy sees the real one
+    fast: anthropic/claude-haiku-4-5
+  prices:                              # USD per million tokens
+    - {model: "anthropic/claude-sonnet-*", input_per_mtok: 3, output_per_mtok: 15}`,
 		Example: `  warden gateway serve --config gateway.yaml
   warden gateway serve --config gateway.yaml --listen 127.0.0.1:9000 --policy warden.yaml`,
 		Args: cobra.NoArgs,

@@ -47,7 +47,7 @@ func TestHookGolden(t *testing.T) {
 					return ""
 				},
 			}
-			r := runHook(context.Background(), e, adapters("")[agentName], defaultHookDeps, 10*time.Second, 1<<20)
+			r := runHook(context.Background(), e, adapters("")[agentName], defaultHookDeps, time.Minute, 1<<20) // generous: -race on a loaded machine
 			got := fmt.Sprintf("exit: %d\nstdout: %s\nstderr: %s\n", r.Exit, strings.TrimSuffix(string(r.Stdout), "\n"), strings.TrimSuffix(r.Stderr, "\n"))
 			got = strings.ReplaceAll(got, filepath.ToSlash(proj), "$PROJECT")
 			golden := strings.TrimSuffix(f, ".json") + ".golden"

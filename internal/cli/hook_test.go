@@ -64,7 +64,7 @@ func TestHookAnswersEachDialect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := runWarden(t, tt.payload, hookEnv(t), "hook", tt.agent)
+			out, errOut, code := runWarden(t, tt.payload, hookEnv(t), "hook", tt.agent, "--timeout", "60s")
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d (stderr %q)", code, tt.wantCode, errOut)
 			}
@@ -105,7 +105,7 @@ func TestHookBrokenPolicyFailsClosed(t *testing.T) {
 	env["WARDEN_POLICY"] = proj + "/warden.yaml"
 	writeFile(t, proj+"/warden.yaml", "version: 1\nagent: [not, a, map\n")
 	for _, cmd := range []string{"rm -rf /", "ls"} {
-		out, _, code := runWarden(t, `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"`+cmd+`"},"cwd":"`+proj+`"}`, env, "hook", "claude")
+		out, _, code := runWarden(t, `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"`+cmd+`"},"cwd":"`+proj+`"}`, env, "hook", "claude", "--timeout", "60s")
 		if code != 0 || !strings.Contains(out, `"permissionDecision":"deny"`) || !strings.Contains(out, "policy does not load") {
 			t.Errorf("%s with a broken policy: code %d out %q, want a deny naming the policy", cmd, code, out)
 		}
@@ -175,7 +175,7 @@ func TestHookFindsRepositoryAboveCwd(t *testing.T) {
 	}
 	// Codex sends no project directory: the policy is found above cwd.
 	payload := `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf ~/old"},"cwd":"` + filepath.ToSlash(sub) + `"}`
-	out, errOut, code := runWarden(t, payload, hookEnv(t), "hook", "codex")
+	out, errOut, code := runWarden(t, payload, hookEnv(t), "hook", "codex", "--timeout", "60s")
 	if code != 0 || !strings.Contains(out, "a human must approve") {
 		t.Errorf("code %d out %q err %q: want the repository policy's ask (as a Codex deny)", code, out, errOut)
 	}

@@ -56,8 +56,9 @@ nothing unless the policy changed. Every file it changes is first copied to
 <file>.warden-bak. A configuration file that is not valid JSON is refused
 with its line and column, and nothing at all is written.
 
---check reports, per agent, whether warden's hooks are configured and
-whether they have fired (decisions recorded in the audit log).`,
+--check reports, per agent (those detected, or --agent), whether warden's
+hooks are configured and whether they have fired (decisions from that agent
+in the audit log); it exits 1 unless every one is configured and has fired.`,
 		Example: `  # see what init would change, as a diff, without writing anything
   warden init --dry-run
 
@@ -248,9 +249,9 @@ func runInitCheck(ctx context.Context, e *Env, fl *initFlags) error {
 	if err != nil {
 		return err
 	}
-	agents := o.Agents
-	if len(agents) == 0 {
-		agents = install.Agents
+	agents, err := install.SelectAgents(o.Agents, install.Detect(o.Dir, o.Home))
+	if err != nil {
+		return &UsageError{Err: err}
 	}
 	seen := map[string]int{}
 	logPath := auditLogPath(eff, o.Dir, "")
@@ -272,17 +273,20 @@ func runInitCheck(ctx context.Context, e *Env, fl *initFlags) error {
 		switch {
 		case err != nil:
 			status = "error: " + err.Error()
+			problems++
 		case len(have) == 0:
 			status = "not configured (run warden init --agent " + a + ")"
+			problems++
 		case len(missing) > 0:
 			status = "partly configured (missing " + strings.Join(missing, ", ") + "; run warden init)"
+			problems++
 		}
 		fired := "no decisions recorded yet"
 		if n := seen[a]; n > 0 {
 			fired = fmt.Sprintf("%d decision(s) recorded: the hooks fire", n)
-		} else if len(have) > 0 {
+		} else {
 			problems++
-			if a == install.Codex {
+			if a == install.Codex && len(have) > 0 {
 				fired += " (if a Codex session ran, its hooks are not trusted: see warden init's note)"
 			}
 		}
@@ -292,7 +296,9 @@ func runInitCheck(ctx context.Context, e *Env, fl *initFlags) error {
 		fmt.Fprintf(out, "warning: reading the audit log %s: %v\n", logPath, logErr)
 	}
 	if problems > 0 {
-		fmt.Fprintln(out, "hooks that never fired: start a session with that agent, run a command, and check again")
+		fmt.Fprintln(out, "not proven: configure the agents above, start a session with each, run a command, and check again")
+		return ErrGateFailed
 	}
+	fmt.Fprintln(out, "every agent's hooks are configured and fire")
 	return nil
 }

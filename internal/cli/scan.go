@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/baseline"
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/gitx"
@@ -86,6 +87,7 @@ type scanFlags struct {
 	policyFile    string
 	baselineFile  string
 	noBaseline    bool
+	noAudit       bool
 	failOn        string
 	engines       []string
 	jobs          int
@@ -162,6 +164,7 @@ Exit codes: 0 pass, 1 blocking findings, 2 usage or policy error,
 	f.StringVar(&fl.policyFile, "policy", "", "policy `FILE` to use instead of warden.yaml or .warden/policy.yaml")
 	f.StringVar(&fl.baselineFile, "baseline", "", "baseline `FILE` (default PATH/"+baseline.DefaultPath+" when present)")
 	f.BoolVar(&fl.noBaseline, "no-baseline", false, "ignore the baseline file (policy exceptions still apply)")
+	f.BoolVar(&fl.noAudit, "no-audit", false, "do not record this gate run in the audit log (audit.path)")
 	f.StringVar(&fl.failOn, "fail-on", "", "fail at this `SEVERITY` or above; may only be stricter than the policy's gates.fail_on")
 	f.BoolVar(&fl.online, "online", false, "deps: also ask the package registries (dependencies.registry_url) whether direct dependencies exist and how new they are")
 	f.StringSliceVar(&fl.engines, "engines", nil, "run only these of the policy's engines (comma-separated: "+strings.Join(engineNames, ", ")+")")
@@ -241,16 +244,18 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 		}
 	}
 
+	started := time.Now()
+	top := repoRoot(ctx, run.root)
 	prog := &scan.Progress{}
 	stopProgress := startProgress(e, fl.noProgress || fl.history, prog)
 	var res *scan.Result
 	if fl.history {
-		res, err = scanHistory(ctx, run.root, engines, withoutWardenFiles(eff.Gates.Exclude), ignore)
+		res, err = scanHistory(ctx, run.root, engines, append(wardenExcludes(eff), wardenState(eff, top, run.root)...), ignore)
 	} else {
-		res, err = scan.Run(ctx, run.source, scan.Options{
+		res, err = scan.Run(ctx, hideFiles{run.source, wardenState(eff, top, run.root)}, scan.Options{
 			Engines:     engines,
 			MaxFileSize: int64(eff.Gates.MaxFileSize),
-			Exclude:     withoutWardenFiles(eff.Gates.Exclude),
+			Exclude:     wardenExcludes(eff),
 			Ignore:      ignore,
 			Workers:     fl.jobs,
 			Lines:       run.lines,
@@ -280,10 +285,67 @@ func runScan(ctx context.Context, e *Env, target string, fl *scanFlags) error {
 	if err := writeReport(e, fl, format, rep); err != nil {
 		return err
 	}
+	if !fl.noAudit {
+		if err := recordScan(ctx, e, eff, top, run, engines, res, outcome, rep, time.Since(started)); err != nil {
+			return fmt.Errorf("recording the gate run in the audit log: %w (use --no-audit to scan without recording)", err)
+		}
+	}
 	if !rep.Summary.Passed {
 		return ErrGateFailed
 	}
 	return nil
+}
+
+// recordScan appends the gate run to the audit log: every finding
+// (suppressed ones flagged), the verdict and where in git it ran, so that
+// `warden report` can compute findings per release and time to remediate.
+func recordScan(ctx context.Context, e *Env, eff *policy.Effective, top string, run *scanRun, engines []scan.Engine,
+	res *scan.Result, outcome baseline.Outcome, rep *report.Report, took time.Duration) error {
+	reported := make(map[string]bool, len(outcome.Findings))
+	for _, f := range outcome.Findings {
+		reported[f.Fingerprint] = true
+	}
+	suppressed := map[string]bool{}
+	for _, f := range res.Findings {
+		if !reported[f.Fingerprint] {
+			suppressed[f.Fingerprint] = true
+		}
+	}
+	scope := run.mode
+	if scope == "tree" {
+		scope = audit.ScopeFull
+	}
+	names := make([]string, len(engines))
+	for i, en := range engines {
+		names[i] = en.Name()
+	}
+	_, err := recordGateRun(ctx, e, eff, gateRun{
+		Root:       top,
+		Scope:      scope,
+		Engines:    names,
+		Files:      rep.Summary.Files,
+		Duration:   took,
+		Findings:   res.Findings,
+		Suppressed: suppressed,
+		Failed:     !rep.Summary.Passed,
+		Repo:       gitHead(ctx, run.root),
+	})
+	return err
+}
+
+// gitHead says where in git a scan ran: the commit, the branch and, when
+// HEAD is tagged, the release. Outside git (or before the first commit)
+// it is empty.
+func gitHead(ctx context.Context, dir string) audit.Repo {
+	r, err := gitx.Open(ctx, dir)
+	if err != nil {
+		return audit.Repo{}
+	}
+	h, err := r.Head(ctx)
+	if err != nil {
+		return audit.Repo{}
+	}
+	return audit.Repo{Commit: h.Commit, Ref: h.Ref, Release: h.Tag}
 }
 
 func checkModeFlags(target string, fl *scanFlags) error {
@@ -546,11 +608,60 @@ func readBaseline(e *Env, root, file string) (*baseline.File, error) {
 	return b, nil
 }
 
-// withoutWardenFiles adds warden's own bookkeeping to the excludes: the
-// baseline holds fingerprints (hex strings a secret detector could take for
-// keys) and nothing a scan should judge.
-func withoutWardenFiles(exclude []string) []string {
-	return append(slices.Clip(exclude), baseline.DefaultPath)
+// wardenExcludes is the policy's excludes plus the baseline, which holds
+// fingerprints (hex strings a secret detector could take for keys) and
+// nothing a scan should judge.
+func wardenExcludes(eff *policy.Effective) []string {
+	return append(slices.Clip(eff.Gates.Exclude), baseline.DefaultPath)
+}
+
+// wardenState lists globs, relative to the scan root, of the files warden
+// itself writes while it runs in a repository: the audit log with its lock
+// and closed segments, and the cache. They are not the user's files; a scan
+// does not list them at all (they are not "excluded" either).
+func wardenState(eff *policy.Effective, repoRoot, scanRoot string) []string {
+	var globs []string
+	add := func(abs string) {
+		rel, err := filepath.Rel(scanRoot, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return // outside what this scan covers
+		}
+		globs = append(globs, filepath.ToSlash(rel))
+	}
+	add(filepath.Join(repoRoot, ".warden", "cache", "**"))
+	if p := eff.Audit.Path; p != "" && !strings.HasPrefix(p, "~") {
+		log := absUnder(repoRoot, p)
+		ext := filepath.Ext(log)
+		add(log)
+		add(log + ".*")
+		add(strings.TrimSuffix(log, ext) + "-*" + ext)
+	}
+	return globs
+}
+
+// repoRoot is where a scan of dir keeps warden's state (the audit log):
+// the top of the git work tree; outside git, the directory whose policy
+// applies (dir itself when there is none).
+func repoRoot(ctx context.Context, dir string) string {
+	if r, err := gitx.Open(ctx, dir); err == nil {
+		return r.Top
+	}
+	return policyDir(dir)
+}
+
+// hideFiles is a Source without the paths some glob matches.
+type hideFiles struct {
+	scan.Source
+	globs []string
+}
+
+func (h hideFiles) Paths(ctx context.Context, yield func(string) error) error {
+	return h.Source.Paths(ctx, func(p string) error {
+		if policy.MatchAny(h.globs, p) {
+			return nil
+		}
+		return yield(p)
+	})
 }
 
 func rulesOf(engines []scan.Engine) []finding.Rule {

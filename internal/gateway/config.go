@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -31,13 +32,22 @@ type Config struct {
 	// after a connection error, a 429 or a 5xx, before any byte was sent
 	// to the client.
 	Retries int `yaml:"retries"`
+	// Prices price models for the keys' spend budgets; the first whose
+	// glob matches the qualified model wins.
+	Prices []Price `yaml:"prices"`
+	// Aliases map a model name clients may ask for to the real model,
+	// qualified ("fast: anthropic/claude-haiku-4-5"). The policy and the
+	// upstreams see only the real model.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // Upstream is a model server the gateway forwards to.
 type Upstream struct {
 	Name string `yaml:"name"`
 	// Provider is the API it speaks and the provider part of the model
-	// names the policy allows: "anthropic".
+	// names the policy allows: "anthropic" (Messages API) or "openai" (Chat
+	// Completions and Responses APIs; url without /v1, e.g.
+	// https://api.openai.com).
 	Provider string `yaml:"provider"`
 	URL      string `yaml:"url"`
 	// APIKeyEnv names the environment variable holding the provider key.
@@ -56,6 +66,7 @@ type Key struct {
 	SHA256         string                `yaml:"sha256"`
 	Team           string                `yaml:"team"`
 	Classification policy.Classification `yaml:"classification"`
+	Limits         Limits                `yaml:"limits"`
 }
 
 // Duration reads "30s", "2m".
@@ -107,8 +118,8 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s.name: missing or duplicate", at)
 		}
 		names[u.Name] = true
-		if u.Provider != "anthropic" {
-			return nil, fmt.Errorf("%s.provider: %q is not supported (supported: anthropic)", at, u.Provider)
+		if u.Provider != "anthropic" && u.Provider != "openai" {
+			return nil, fmt.Errorf("%s.provider: %q is not supported (supported: anthropic, openai)", at, u.Provider)
 		}
 		pu, err := url.Parse(u.URL)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
@@ -133,11 +144,45 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		if b, err := hex.DecodeString(k.SHA256); err != nil || len(b) != sha256.Size {
 			return nil, fmt.Errorf("%s.sha256: want the 64 hex digits of the key's SHA-256 (see 'warden gateway keygen')", at)
 		}
+		if k.Limits.RequestsPerMinute < 0 || k.Limits.TokensPerDay < 0 || k.Limits.SpendPerDay < 0 {
+			return nil, fmt.Errorf("%s.limits: limits must not be negative (0 means none)", at)
+		}
+		if k.Limits.SpendPerDay > 0 && len(c.Prices) == 0 {
+			return nil, fmt.Errorf("%s.limits.spend_per_day: needs prices for the models", at)
+		}
 		switch k.Classification {
 		case policy.Public, policy.Internal, policy.Confidential, policy.Restricted:
 		default:
 			return nil, fmt.Errorf("%s.classification: %q is not one of public, internal, confidential, restricted", at, k.Classification)
 		}
 	}
+	for alias, real := range c.Aliases {
+		provider, model, _ := strings.Cut(real, "/")
+		if alias == "" || model == "" || (provider != "anthropic" && provider != "openai") {
+			return nil, fmt.Errorf("%s: aliases.%s: %q must be a qualified model, anthropic/<model> or openai/<model>", name, alias, real)
+		}
+		if _, chained := c.Aliases[model]; chained && model != alias {
+			return nil, fmt.Errorf("%s: aliases.%s: %q is itself an alias; name the real model", name, alias, real)
+		}
+	}
+	for i, p := range c.Prices {
+		at := fmt.Sprintf("%s: prices[%d]", name, i)
+		if p.Model == "" || !doublestar.ValidatePattern(p.Model) {
+			return nil, fmt.Errorf("%s.model: missing or bad glob %q", at, p.Model)
+		}
+		if p.InputPerMTok < 0 || p.OutputPerMTok < 0 {
+			return nil, fmt.Errorf("%s: prices must not be negative", at)
+		}
+	}
 	return &c, nil
+}
+
+// price returns the price of a qualified model, or nil.
+func (c *Config) price(model string) *Price {
+	for i := range c.Prices {
+		if ok, _ := doublestar.Match(c.Prices[i].Model, model); ok {
+			return &c.Prices[i]
+		}
+	}
+	return nil
 }

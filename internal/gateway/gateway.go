@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,6 +56,7 @@ type Gateway struct {
 	// about the secret even to someone who can guess candidates.
 	phKey   []byte
 	metrics *metrics
+	limits  *limiter
 	now     func() time.Time
 }
 
@@ -95,18 +97,22 @@ func New(o Options) (*Gateway, error) {
 			ForceAttemptHTTP2:     true,
 		}
 	}
-	return &Gateway{
+	g := &Gateway{
 		cfg: o.Config, pol: o.Policy, secrets: o.Secrets, getenv: o.Getenv,
 		client: &http.Client{Transport: tr}, audit: o.Audit, log: o.Logger,
 		phKey: o.PlaceholderKey, metrics: newMetrics(), now: time.Now,
-	}, nil
+	}
+	g.limits = newLimiter(func() time.Time { return g.now() })
+	return g, nil
 }
 
 // Handler is the gateway's HTTP surface.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/messages", g.messages)
-	mux.HandleFunc("POST /v1/messages/count_tokens", g.messages)
+	mux.HandleFunc("POST /v1/messages", g.serve(apiMessages))
+	mux.HandleFunc("POST /v1/messages/count_tokens", g.serve(apiMessages))
+	mux.HandleFunc("POST /v1/chat/completions", g.serve(apiChat))
+	mux.HandleFunc("POST /v1/responses", g.serve(apiResponses))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
@@ -117,9 +123,11 @@ func (g *Gateway) Handler() http.Handler {
 
 // request is what the gateway learns about one call.
 type request struct {
+	api            *api
 	key            *Key
 	classification policy.Classification
-	model          string
+	model          string // the real model, aliases resolved
+	alias          string // the alias the client asked for, if any
 	stream         bool
 	redacted       []secrets.Match
 	upstream       string
@@ -128,12 +136,52 @@ type request struct {
 	outTokens      int
 }
 
-// apiError answers in the Anthropic API's own error shape, so the agent
-// shows the reason to its user.
-func apiError(w http.ResponseWriter, status int, typ, msg string) {
+// api is one of the model APIs the gateway speaks.
+type api struct {
+	name string
+	// provider is the upstream provider that speaks it and the prefix of
+	// the qualified model names the policy matches.
+	provider string
+	// passHeaders are forwarded from the client to the upstream.
+	passHeaders []string
+	// answerHeaders are copied from the upstream's answer; a header with
+	// one of answerPrefixes too.
+	answerHeaders  []string
+	answerPrefixes []string
+}
+
+var (
+	apiMessages = &api{name: "messages", provider: "anthropic",
+		passHeaders:    []string{"Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta", "User-Agent"},
+		answerHeaders:  []string{"Content-Type", "Request-Id", "Anthropic-Organization-Id", "Retry-After"},
+		answerPrefixes: []string{"anthropic-ratelimit-"}}
+	openaiPass    = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta"}
+	openaiAnswer  = []string{"Content-Type", "X-Request-Id", "Openai-Processing-Ms", "Retry-After"}
+	openaiPrefix  = []string{"x-ratelimit-"}
+	apiChat       = &api{name: "chat", provider: "openai", passHeaders: openaiPass, answerHeaders: openaiAnswer, answerPrefixes: openaiPrefix}
+	apiResponses  = &api{name: "responses", provider: "openai", passHeaders: openaiPass, answerHeaders: openaiAnswer, answerPrefixes: openaiPrefix}
+	openaiErrCode = map[string]string{
+		"authentication_error":  "invalid_api_key",
+		"permission_error":      "model_not_allowed",
+		"invalid_request_error": "invalid_request",
+		"request_too_large":     "request_too_large",
+		"rate_limit_error":      "rate_limit_exceeded",
+		"api_error":             "upstream_error",
+	}
+)
+
+// error answers in the API's own error shape, so the agent shows the
+// reason to its user: Anthropic's {"type":"error","error":{...}} or
+// OpenAI's {"error":{"message","type","code"}}.
+func (a *api) error(w http.ResponseWriter, status int, typ, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+	var b []byte
+	if a.provider == "openai" {
+		b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": openaiErrCode[typ]}})
+	} else {
+		b, _ = json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+	}
 	w.Write(b)
 }
 
@@ -157,9 +205,14 @@ func (g *Gateway) authenticate(r *http.Request) *Key {
 	return nil
 }
 
-func (g *Gateway) messages(w http.ResponseWriter, r *http.Request) {
+func (g *Gateway) serve(a *api) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { g.handle(a, w, r) }
+}
+
+func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
 	start := g.now()
-	rq := &request{}
+	rq := &request{api: a}
+	apiError := a.error
 	decision, reason := audit.DecisionDeny, ""
 	defer func() {
 		g.metrics.observe(decision, len(rq.redacted), g.now().Sub(start))
@@ -193,15 +246,29 @@ func (g *Gateway) messages(w http.ResponseWriter, r *http.Request) {
 	var head struct {
 		Model  string `json:"model"`
 		Stream bool   `json:"stream"`
+		// The answer's token cap, by API.
+		MaxTokens           int64 `json:"max_tokens"`
+		MaxCompletionTokens int64 `json:"max_completion_tokens"`
+		MaxOutputTokens     int64 `json:"max_output_tokens"`
 	}
 	if err := json.Unmarshal(body, &head); err != nil || head.Model == "" {
-		reason = "request is not a Messages request"
-		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: the body must be a JSON Messages request with a model")
+		reason = "request is not a " + a.name + " request"
+		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: the body must be a JSON "+a.name+" request with a model")
 		return
 	}
 	rq.model, rq.stream = head.Model, head.Stream
+	if real, ok := g.cfg.Aliases[rq.model]; ok {
+		provider, model, _ := strings.Cut(real, "/")
+		if provider != a.provider {
+			reason = fmt.Sprintf("alias %s names %s, not a %s model", rq.model, real, a.provider)
+			apiError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf(
+				"warden gateway: model alias %q stands for %q, which this API (%s) cannot call", rq.model, real, a.provider))
+			return
+		}
+		rq.alias, rq.model = rq.model, model
+	}
 
-	qualified := "anthropic/" + rq.model
+	qualified := a.provider + "/" + rq.model
 	if !g.pol.ModelAllowed(rq.classification, qualified) {
 		reason = fmt.Sprintf("model %s not allowed for %s code", qualified, rq.classification)
 		allowed := g.pol.Models.Allow[rq.classification]
@@ -226,6 +293,13 @@ func (g *Gateway) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rq.redacted = found
+	if rq.alias != "" {
+		if out, err = setModel(out, rq.model); err != nil {
+			reason = "request body is not a JSON object"
+			apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: "+err.Error())
+			return
+		}
+	}
 	if len(found) > 0 && g.pol.Models.Secrets == "block" {
 		reason = "prompt contains secrets: " + joinIDs(found)
 		apiError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf(
@@ -233,7 +307,31 @@ func (g *Gateway) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	resp, up, err := g.forward(r, out)
+	if rq.key.Limits.any() {
+		// Input tokens are estimated at one per 3 bytes of the body, the
+		// answer at its cap; usage is settled with the upstream's counts.
+		estOut := max(head.MaxTokens, head.MaxCompletionTokens, head.MaxOutputTokens)
+		res, ref := g.limits.admit(rq.key, int64(len(out)/3), estOut, g.cfg.price(qualified))
+		if ref != nil {
+			reason = "limit " + ref.limit + ": " + ref.msg
+			g.metrics.limited(rq.key.ID, ref.limit)
+			status := http.StatusTooManyRequests
+			if ref.retryAfter > 0 {
+				w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(ref.retryAfter.Seconds()))))
+			} else {
+				status = http.StatusForbidden
+			}
+			apiError(w, status, "rate_limit_error", "warden gateway: "+ref.msg+".")
+			return
+		}
+		defer func() {
+			cost := g.limits.settle(res, int64(rq.inTokens), int64(rq.outTokens), rq.status/100 == 2)
+			g.metrics.spent(rq.key.ID, cost)
+		}()
+	}
+	defer func() { g.metrics.tokens(rq.key.ID, rq.inTokens, rq.outTokens) }()
+
+	resp, up, err := g.forward(a, r, out)
 	if err != nil {
 		decision = audit.DecisionAllow
 		reason = "upstream failed: " + err.Error()
@@ -245,20 +343,34 @@ func (g *Gateway) messages(w http.ResponseWriter, r *http.Request) {
 	rq.upstream, rq.status = up.Name, resp.StatusCode
 	decision = audit.DecisionAllow
 
-	for _, h := range []string{"Content-Type", "Request-Id", "Anthropic-Organization-Id", "Retry-After"} {
+	for _, h := range a.answerHeaders {
 		if v := resp.Header.Get(h); v != "" {
 			w.Header().Set(h, v)
 		}
 	}
 	for k, v := range resp.Header {
-		if strings.HasPrefix(strings.ToLower(k), "anthropic-ratelimit-") {
-			w.Header()[k] = v
+		for _, p := range a.answerPrefixes {
+			if strings.HasPrefix(strings.ToLower(k), p) {
+				w.Header()[k] = v
+			}
 		}
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		w.Header().Del("Content-Length")
 		w.WriteHeader(resp.StatusCode)
-		g.pumpSSE(w, resp.Body, ph, rq)
+		var write func(io.Writer, []byte)
+		switch a {
+		case apiChat:
+			st := newChatStream(ph, rq)
+			write = st.event
+		case apiResponses:
+			st := newResponsesStream(ph, rq)
+			write = st.event
+		default:
+			blocks := map[int]*streamRestorer{}
+			write = func(w io.Writer, ev []byte) { g.writeEvent(w, ev, ph, blocks, rq) }
+		}
+		pumpSSE(w, resp.Body, write)
 		return
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -266,16 +378,13 @@ func (g *Gateway) messages(w http.ResponseWriter, r *http.Request) {
 		reason = "reading upstream: " + err.Error()
 	}
 	if ph.Len() > 0 {
-		data = restoreJSON(data, ph)
+		data = restoreJSON(data, ph, a.provider == "openai")
 	}
-	var usage struct {
-		Usage struct {
-			In  int `json:"input_tokens"`
-			Out int `json:"output_tokens"`
-		} `json:"usage"`
+	var u struct {
+		Usage usage `json:"usage"`
 	}
-	if json.Unmarshal(data, &usage) == nil {
-		rq.inTokens, rq.outTokens = usage.Usage.In, usage.Usage.Out
+	if json.Unmarshal(data, &u) == nil {
+		rq.inTokens, rq.outTokens = u.Usage.in(), u.Usage.out()
 	}
 	w.WriteHeader(resp.StatusCode)
 	w.Write(data)
@@ -291,11 +400,11 @@ func listOrNone(l []string) string {
 // forward sends the request to the first upstream that serves the model,
 // moving on to the next (with a short backoff) on a connection error, a
 // 429 or a 5xx, as long as nothing has been sent to the client.
-func (g *Gateway) forward(r *http.Request, body []byte) (*http.Response, *Upstream, error) {
+func (g *Gateway) forward(a *api, r *http.Request, body []byte) (*http.Response, *Upstream, error) {
 	var cands []*Upstream
 	for i := range g.cfg.Upstreams {
 		u := &g.cfg.Upstreams[i]
-		if u.Provider != "anthropic" || u.Confidential {
+		if u.Provider != a.provider || u.Confidential {
 			continue
 		}
 		if len(u.Models) == 0 || matchAny(u.Models, modelOf(body)) {
@@ -320,13 +429,17 @@ func (g *Gateway) forward(r *http.Request, body []byte) (*http.Response, *Upstre
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, h := range []string{"Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta", "User-Agent"} {
+		for _, h := range a.passHeaders {
 			if v := r.Header.Get(h); v != "" {
 				req.Header.Set(h, v)
 			}
 		}
 		if u.APIKeyEnv != "" {
-			req.Header.Set("x-api-key", g.getenv(u.APIKeyEnv))
+			if a.provider == "openai" {
+				req.Header.Set("Authorization", "Bearer "+g.getenv(u.APIKeyEnv))
+			} else {
+				req.Header.Set("x-api-key", g.getenv(u.APIKeyEnv))
+			}
 		}
 		resp, err := g.client.Do(req)
 		if err != nil {
@@ -366,17 +479,16 @@ func modelOf(body []byte) string {
 // pumpSSE copies an event stream to the client event by event, flushing
 // each, restoring placeholders in text and tool-input deltas when the
 // request had any.
-func (g *Gateway) pumpSSE(w http.ResponseWriter, body io.Reader, ph *placeholders, rq *request) {
+func pumpSSE(w http.ResponseWriter, body io.Reader, write func(io.Writer, []byte)) {
 	fl, _ := w.(http.Flusher)
 	br := bufio.NewReaderSize(body, 64<<10)
-	blocks := map[int]*streamRestorer{}
 	var ev bytes.Buffer
 	for {
 		line, err := br.ReadBytes('\n')
 		ev.Write(line)
 		if len(bytes.TrimRight(line, "\r\n")) == 0 || err != nil {
 			if ev.Len() > 0 {
-				g.writeEvent(w, ev.Bytes(), ph, blocks, rq)
+				write(w, ev.Bytes())
 				ev.Reset()
 				if fl != nil {
 					fl.Flush()
@@ -489,7 +601,9 @@ func sseData(ev []byte) []byte {
 }
 
 // restoreJSON restores placeholders in every string of a JSON answer.
-func restoreJSON(data []byte, ph *placeholders) []byte {
+// With jsonArgs, strings under an "arguments" key (OpenAI tool-call
+// arguments, JSON text inside a string) get the secret JSON-escaped.
+func restoreJSON(data []byte, ph *placeholders, jsonArgs bool) []byte {
 	if !bytes.Contains(data, []byte(placeholderOpen)) {
 		return data
 	}
@@ -499,7 +613,12 @@ func restoreJSON(data []byte, ph *placeholders) []byte {
 	if dec.Decode(&v) != nil {
 		return data
 	}
-	v = walkStrings(v, func(s string) string { return ph.restore(s, verbatim) })
+	v = walkKeyed(v, "", func(key, s string) string {
+		if jsonArgs && key == "arguments" {
+			return ph.restore(s, jsonEscape)
+		}
+		return ph.restore(s, verbatim)
+	})
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -524,12 +643,26 @@ func (g *Gateway) record(ctx context.Context, rq *request, decision, reason stri
 		e.Actor = audit.Actor{User: rq.key.ID}
 		team = rq.key.Team
 	}
-	e.Summary = fmt.Sprintf("gateway: team=%s model=anthropic/%s classification=%s upstream=%s status=%d tokens_in=%d tokens_out=%d redactions=%d",
-		team, rq.model, rq.classification, rq.upstream, rq.status, rq.inTokens, rq.outTokens, len(rq.redacted))
+	alias := ""
+	if rq.alias != "" {
+		alias = " alias=" + rq.alias
+	}
+	e.Summary = fmt.Sprintf("gateway: team=%s model=%s/%s%s classification=%s upstream=%s status=%d tokens_in=%d tokens_out=%d redactions=%d",
+		team, rq.api.provider, rq.model, alias, rq.classification, rq.upstream, rq.status, rq.inTokens, rq.outTokens, len(rq.redacted))
 	if reason != "" {
 		e.Reasons = []string{reason}
 	}
 	if _, err := g.audit.Append(ctx, e); err != nil {
 		g.log.Error("audit append failed", "err", err)
 	}
+}
+
+// setModel replaces the model of a JSON request body.
+func setModel(body []byte, model string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return nil, errors.New("the body must be a JSON object")
+	}
+	m["model"], _ = json.Marshal(model)
+	return json.Marshal(m)
 }

@@ -70,6 +70,12 @@ func (m *memAudit) Append(_ context.Context, e audit.Event) (uint64, error) {
 
 func newGateway(t *testing.T, pol *policy.Effective, ups ...*upstream) (*httptest.Server, *memAudit) {
 	t.Helper()
+	return newGatewayWith(t, pol, nil, ups...)
+}
+
+// newGatewayWith is newGateway with a chance to change the config.
+func newGatewayWith(t *testing.T, pol *policy.Effective, mut func(*Config), ups ...*upstream) (*httptest.Server, *memAudit) {
+	t.Helper()
 	cfg := &Config{Timeout: Duration(5e9), Retries: 1}
 	for i, u := range ups {
 		cfg.Upstreams = append(cfg.Upstreams, Upstream{Name: fmt.Sprintf("up%d", i), Provider: "anthropic", URL: u.srv.URL, APIKeyEnv: "PROVIDER_KEY"})
@@ -78,6 +84,9 @@ func newGateway(t *testing.T, pol *policy.Effective, ups ...*upstream) (*httptes
 		{ID: "dev", SHA256: sha(agentKey), Team: "payments", Classification: policy.Internal},
 		{ID: "conf", SHA256: sha(confKey), Team: "core", Classification: policy.Confidential},
 		{ID: "restr", SHA256: sha(restrKey), Team: "crypto", Classification: policy.Restricted},
+	}
+	if mut != nil {
+		mut(cfg)
 	}
 	eng, err := secrets.New(secrets.Options{})
 	if err != nil {
@@ -337,6 +346,14 @@ func TestParseConfig(t *testing.T) {
 	if _, err := ParseConfig("g.yaml", []byte(good)); err != nil {
 		t.Fatalf("valid config refused: %v", err)
 	}
+	limited := good + "    limits: {requests_per_minute: 60, tokens_per_day: 1000000, spend_per_day: 20}\nprices:\n  - {model: \"anthropic/claude-*\", input_per_mtok: 3, output_per_mtok: 15}\n"
+	c, err := ParseConfig("g.yaml", []byte(limited))
+	if err != nil {
+		t.Fatalf("valid config with limits refused: %v", err)
+	}
+	if p := c.price("anthropic/claude-sonnet-4-5"); c.Keys[0].Limits.SpendPerDay != 20 || p == nil || p.OutputPerMTok != 15 || c.price("openai/gpt-5") != nil {
+		t.Errorf("limits %+v, prices %+v", c.Keys[0].Limits, c.Prices)
+	}
 	for name, bad := range map[string]string{
 		"unknown key":        good + "bogus: 1\n",
 		"no upstream":        "keys: []\n",
@@ -344,6 +361,10 @@ func TestParseConfig(t *testing.T) {
 		"bad provider":       strings.Replace(good, "anthropic", "acme", 1),
 		"bad hash":           strings.Replace(good, sha("k"), "abc", 1),
 		"bad class":          strings.Replace(good, "internal", "secret", 1),
+		"negative limit":     good + "    limits: {requests_per_minute: -1}\n",
+		"spend, no prices":   good + "    limits: {spend_per_day: 5}\n",
+		"bad price glob":     good + "prices:\n  - {model: \"[\", input_per_mtok: 1}\n",
+		"negative price":     good + "prices:\n  - {model: \"a/*\", input_per_mtok: -1}\n",
 	} {
 		if _, err := ParseConfig("g.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "g.yaml") {
 			t.Errorf("%s: error %v, want one naming the file", name, err)

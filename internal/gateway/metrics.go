@@ -19,13 +19,18 @@ type metrics struct {
 	counts     []uint64
 	sum        float64
 	total      uint64
+	// per virtual key
+	limitedBy map[[2]string]uint64 // key, limit
+	tokensBy  map[[2]string]uint64 // key, direction
+	spendBy   map[string]int64     // micro-USD
 }
 
 func newMetrics() *metrics {
 	return &metrics{
-		requests: map[string]uint64{},
-		buckets:  []float64{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120},
-		counts:   make([]uint64, 12),
+		requests:  map[string]uint64{},
+		buckets:   []float64{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120},
+		counts:    make([]uint64, 12),
+		limitedBy: map[[2]string]uint64{}, tokensBy: map[[2]string]uint64{}, spendBy: map[string]int64{},
 	}
 }
 
@@ -42,6 +47,34 @@ func (m *metrics) observe(decision string, redactions int, d time.Duration) {
 			m.counts[i]++
 		}
 	}
+}
+
+func (m *metrics) limited(key, limit string) {
+	m.mu.Lock()
+	m.limitedBy[[2]string{key, limit}]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) tokens(key string, in, out int) {
+	m.mu.Lock()
+	m.tokensBy[[2]string{key, "input"}] += uint64(max(in, 0))
+	m.tokensBy[[2]string{key, "output"}] += uint64(max(out, 0))
+	m.mu.Unlock()
+}
+
+func (m *metrics) spent(key string, micro int64) {
+	m.mu.Lock()
+	m.spendBy[key] += micro
+	m.mu.Unlock()
+}
+
+func sortedPairs(m map[[2]string]uint64) [][2]string {
+	ks := make([][2]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i][0] < ks[j][0] || ks[i][0] == ks[j][0] && ks[i][1] < ks[j][1] })
+	return ks
 }
 
 func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
@@ -69,4 +102,24 @@ func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "warden_gateway_request_seconds_bucket{le=\"+Inf\"} %d\n", m.total)
 	fmt.Fprintf(w, "warden_gateway_request_seconds_sum %g\n", m.sum)
 	fmt.Fprintf(w, "warden_gateway_request_seconds_count %d\n", m.total)
+	fmt.Fprintln(w, "# HELP warden_gateway_limited_total Requests refused by a virtual key's limit or budget.")
+	fmt.Fprintln(w, "# TYPE warden_gateway_limited_total counter")
+	for _, k := range sortedPairs(m.limitedBy) {
+		fmt.Fprintf(w, "warden_gateway_limited_total{key=%q,limit=%q} %d\n", k[0], k[1], m.limitedBy[k])
+	}
+	fmt.Fprintln(w, "# HELP warden_gateway_tokens_total Tokens reported by the upstreams, per virtual key.")
+	fmt.Fprintln(w, "# TYPE warden_gateway_tokens_total counter")
+	for _, k := range sortedPairs(m.tokensBy) {
+		fmt.Fprintf(w, "warden_gateway_tokens_total{key=%q,direction=%q} %d\n", k[0], k[1], m.tokensBy[k])
+	}
+	fmt.Fprintln(w, "# HELP warden_gateway_spend_usd_total Spend priced from the config's prices, per virtual key.")
+	fmt.Fprintln(w, "# TYPE warden_gateway_spend_usd_total counter")
+	keys = keys[:0]
+	for k := range m.spendBy {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "warden_gateway_spend_usd_total{key=%q} %g\n", k, float64(m.spendBy[k])/1e6)
+	}
 }

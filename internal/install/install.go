@@ -225,6 +225,10 @@ func displayName(agent string) string {
 	return agent
 }
 
+// SelectAgents is the agents init configures: those asked for (names or
+// "all"), else the detected ones, else all of them.
+func SelectAgents(asked []string, d Detection) ([]string, error) { return selectAgents(asked, d) }
+
 func selectAgents(asked []string, d Detection) ([]string, error) {
 	if len(asked) > 0 {
 		var out []string

@@ -368,3 +368,25 @@ func FuzzMergeHooks(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReplaceBlock: any instruction file either is refused (half a marker
+// pair) or gets exactly one warden block, and replacing again is stable.
+func FuzzReplaceBlock(f *testing.F) {
+	for _, s := range []string{"", "# T\n", BeginMarker + "\nx\n" + EndMarker + "\n", "a" + EndMarker, BeginMarker, "x\n" + BeginMarker + EndMarker + "y"} {
+		f.Add(s)
+	}
+	block := BeginMarker + "\nnew\n" + EndMarker + "\n"
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := replaceBlock("f.md", []byte(in), block)
+		if err != nil {
+			return
+		}
+		if strings.Count(string(out), block) < 1 {
+			t.Fatalf("no block in %q", out)
+		}
+		again, err := replaceBlock("f.md", out, block)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("not stable: %q -> %q (%v)", out, again, err)
+		}
+	})
+}

@@ -6,7 +6,7 @@ import "github.com/wardenhq/warden/internal/finding"
 
 // builtinYAMLSHA256 is the sha256 of the builtin.yaml this was generated
 // from; Load falls back to parsing the YAML if they differ.
-const builtinYAMLSHA256 = "c825556bc03baf3d2d5a93b8414e05dc0c6d9ecfeba515a4a8971fd20a983dc8"
+const builtinYAMLSHA256 = "f26b9b9347db76baadf2689578c57cead2dabc0bb3cda3ed7402a3d733b133bd"
 
 var _ = finding.SeverityInfo
 
@@ -37,6 +37,10 @@ func builtinPolicy() *Policy {
 				"restricted",
 			},
 			Secrets: "redact",
+			Attestation: Attestation{
+				Measurements: map[string][]string{},
+				JWKSURL:      "https://nras.attestation.nvidia.com/.well-known/jwks.json",
+			},
 		},
 		Agent: Agent{
 			Files: AgentFiles{
@@ -439,6 +443,11 @@ var builtinKeys = []string{
 	"models.allow.public",
 	"models.allow.public[0]",
 	"models.allow.restricted",
+	"models.attestation",
+	"models.attestation.audience",
+	"models.attestation.issuer",
+	"models.attestation.jwks_url",
+	"models.attestation.measurements",
 	"models.require_attestation",
 	"models.require_attestation[0]",
 	"models.secrets",

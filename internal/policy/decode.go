@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"encoding"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -172,6 +173,7 @@ const (
 	checkCWE
 	checkFingerprint
 	checkNonEmpty
+	checkHex
 )
 
 // checks validate string values beyond their type.
@@ -195,6 +197,8 @@ var checks = map[string]check{
 	"rules.secrets.regex":               checkRegex,
 	"rules.actions.match":               checkRegex,
 	"dependencies.db_url":               checkURL,
+	"models.attestation.jwks_url":       checkURL,
+	"models.attestation.measurements.*": checkHex,
 	"dependencies.registry_url.*":       checkURL,
 	"agent.commands.rules.id":           checkID,
 	"rules.patterns.id":                 checkID,
@@ -491,6 +495,10 @@ func (d *decoder) checkString(n *yaml.Node, t reflect.Type, key, norm, s string)
 	case checkNonEmpty:
 		if strings.TrimSpace(s) == "" {
 			d.el.add(n, key, "must not be empty")
+		}
+	case checkHex:
+		if b, err := hex.DecodeString(strings.TrimPrefix(s, "0x")); err != nil || len(b) < 16 {
+			d.el.add(n, key, "bad measurement %q (want the hex of at least 16 bytes)", clip(s))
 		}
 	}
 }

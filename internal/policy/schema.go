@@ -55,6 +55,22 @@ type Models struct {
 	// Redact: replace secrets in prompts with placeholders ("redact") or
 	// refuse the request ("block").
 	Secrets string `yaml:"secrets"`
+	// Attestation configures what confidential upstreams must prove.
+	Attestation Attestation `yaml:"attestation"`
+}
+
+// Attestation is what internal/attest checks evidence against.
+type Attestation struct {
+	// Measurements maps an evidence kind ("sev-snp", "tdx", "nvidia-eat")
+	// to the hex launch measurements allowed for it (SNP MEASUREMENT, TDX
+	// MRTD, the GPU token's measurement claim).
+	Measurements map[string][]string `yaml:"measurements"`
+	// JWKSURL is where the GPU attestation token's signing keys are
+	// published (NVIDIA NRAS).
+	JWKSURL string `yaml:"jwks_url"`
+	// Issuer and Audience are the token's expected iss and aud.
+	Issuer   string `yaml:"issuer"`
+	Audience string `yaml:"audience"`
 }
 
 // Decision is what a rule decides for an agent action.
