@@ -126,7 +126,7 @@ If anything fails the current database is left as it was.`,
 			}
 			start := time.Now()
 			fmt.Fprintf(e.Stderr, "warden: downloading %s from %s\n", strings.Join(orDefault(ecosystems), ", "), base)
-			meta, err := vulndb.Update(ctx, dir, base, ecosystems, httpFetcher{client: &http.Client{}}, time.Now())
+			meta, err := vulndb.Update(ctx, dir, base, ecosystems, httpFetcher{client: &http.Client{Timeout: dbDownloadTimeout}}, time.Now())
 			if err != nil {
 				return fmt.Errorf("db update failed, the current database is unchanged: %w", err)
 			}
@@ -305,3 +305,8 @@ func dbSummary(e *Env) (map[string]any, string) {
 	return map[string]any{"path": db.Path(), "present": true, "built": m.Built, "age_days": int(age.Hours() / 24), "records": m.Records()},
 		fmt.Sprintf("%d records, built %s (%s ago)", m.Records(), m.Built.Format(time.DateOnly), humanAge(age))
 }
+
+// dbDownloadTimeout bounds one archive download: the largest OSV
+// ecosystem archives are hundreds of megabytes, so it is generous, but a
+// stalled server must not hang `warden db update` forever.
+const dbDownloadTimeout = 30 * time.Minute

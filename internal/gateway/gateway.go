@@ -109,10 +109,19 @@ func New(o Options) (*Gateway, error) {
 // Handler is the gateway's HTTP surface.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/messages", g.serve(apiMessages))
-	mux.HandleFunc("POST /v1/messages/count_tokens", g.serve(apiMessages))
-	mux.HandleFunc("POST /v1/chat/completions", g.serve(apiChat))
-	mux.HandleFunc("POST /v1/responses", g.serve(apiResponses))
+	// Each route forwards to the same fixed path upstream: nothing of the
+	// request's own path reaches an upstream URL.
+	for _, rt := range []struct {
+		path string
+		api  *api
+	}{
+		{"/v1/messages", apiMessages},
+		{"/v1/messages/count_tokens", apiMessages},
+		{"/v1/chat/completions", apiChat},
+		{"/v1/responses", apiResponses},
+	} {
+		mux.HandleFunc("POST "+rt.path, g.serve(rt.api, rt.path))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
@@ -205,11 +214,11 @@ func (g *Gateway) authenticate(r *http.Request) *Key {
 	return nil
 }
 
-func (g *Gateway) serve(a *api) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { g.handle(a, w, r) }
+func (g *Gateway) serve(a *api, upstreamPath string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { g.handle(a, upstreamPath, w, r) }
 }
 
-func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
+func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *http.Request) {
 	start := g.now()
 	rq := &request{api: a}
 	apiError := a.error
@@ -331,7 +340,7 @@ func (g *Gateway) handle(a *api, w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() { g.metrics.tokens(rq.key.ID, rq.inTokens, rq.outTokens) }()
 
-	resp, up, err := g.forward(a, r, out)
+	resp, up, err := g.forward(a, upstreamPath, r, out)
 	if err != nil {
 		decision = audit.DecisionAllow
 		reason = "upstream failed: " + err.Error()
@@ -400,7 +409,7 @@ func listOrNone(l []string) string {
 // forward sends the request to the first upstream that serves the model,
 // moving on to the next (with a short backoff) on a connection error, a
 // 429 or a 5xx, as long as nothing has been sent to the client.
-func (g *Gateway) forward(a *api, r *http.Request, body []byte) (*http.Response, *Upstream, error) {
+func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*http.Response, *Upstream, error) {
 	var cands []*Upstream
 	for i := range g.cfg.Upstreams {
 		u := &g.cfg.Upstreams[i]
@@ -425,7 +434,7 @@ func (g *Gateway) forward(a *api, r *http.Request, body []byte) (*http.Response,
 			case <-time.After(time.Duration(50*i) * time.Millisecond):
 			}
 		}
-		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, strings.TrimRight(u.URL, "/")+r.URL.Path, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, strings.TrimRight(u.URL, "/")+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -115,7 +116,9 @@ func (x *Index) reset() error {
 	}
 	defer tx.Rollback()
 	for _, t := range tables {
-		if _, err := tx.Exec(`DROP TABLE IF EXISTS "` + t + `"`); err != nil {
+		// Identifiers cannot be query parameters; these come from the
+		// index's own sqlite_master and are quoted all the same.
+		if _, err := tx.Exec(`DROP TABLE IF EXISTS "` + strings.ReplaceAll(t, `"`, `""`) + `"`); err != nil {
 			return err
 		}
 	}

@@ -51,8 +51,8 @@ type Match struct {
 	// Start and End are byte offsets of the secret in the input. For a
 	// secret found after decoding they span the encoded text.
 	Start, End int
-	// Line and Column (1-based, bytes) locate Start; EndLine and
-	// EndColumn locate the last byte of the secret.
+	// Line and Column (1-based, bytes) locate Start; EndLine is the line
+	// of the last byte and EndColumn is one past it (exclusive).
 	Line, Column       int
 	EndLine, EndColumn int
 	// Value is the secret (decoded, when Encoding is set). It prints
@@ -662,9 +662,11 @@ func locate(content []byte, ms []Match) {
 				ls = j + 1
 			}
 		}
-		m.EndLine, m.EndColumn = l, m.End-ls
-		if m.EndColumn < 1 {
-			m.EndColumn = 1
+		// EndColumn is exclusive (one past the last byte), as in
+		// finding.Location and SARIF regions.
+		m.EndLine, m.EndColumn = l, m.End-ls+1
+		if m.EndColumn < 2 {
+			m.EndColumn = 2
 		}
 	}
 }

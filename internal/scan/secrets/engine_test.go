@@ -359,7 +359,7 @@ func TestSnippet(t *testing.T) {
 	if fs[0].Snippet != want {
 		t.Errorf("snippet = %q, want %q", fs[0].Snippet, want)
 	}
-	if fs[0].StartLine != 2 || fs[0].StartColumn != 11 || fs[0].EndColumn != 50 {
+	if fs[0].StartLine != 2 || fs[0].StartColumn != 11 || fs[0].EndColumn != 51 { // 40 bytes from column 11; the end is exclusive
 		t.Errorf("location = %+v", fs[0].Location)
 	}
 }
