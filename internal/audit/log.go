@@ -165,30 +165,44 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if len(body)+20+64 > MaxEventSize {
 		return 0, fmt.Errorf("audit event of kind %s is too large (%d bytes): record paths, hashes and rule ids, not content", e.Kind, len(body))
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return 0, errors.New("audit log is closed")
-	}
-	if err := lockFile(l.lockf); err != nil {
-		return 0, fmt.Errorf("locking audit log: %w", err)
-	}
-	defer l.syncAfterUnlock()
-	defer unlockFile(l.lockf)
-
-	if err := l.prepare(now); err != nil {
-		return 0, err
-	}
-	seq, err := l.writeEncoded(body)
+	var seq uint64
+	err = l.locked(func() error {
+		if err := l.prepare(now); err != nil {
+			return err
+		}
+		var err error
+		if seq, err = l.writeEncoded(body); err != nil {
+			return err
+		}
+		if err := l.maybeCheckpoint(now, false); err != nil {
+			// The event is written; a failed checkpoint is retried on the
+			// next append, so report it without failing this one.
+			l.opts.Logger.Warn("audit checkpoint failed", "err", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	if err := l.maybeCheckpoint(now, false); err != nil {
-		// The event is written; a failed checkpoint is retried on the
-		// next append, so report it without failing this one.
-		l.opts.Logger.Warn("audit checkpoint failed", "err", err)
-	}
 	return seq, nil
+}
+
+// locked runs f holding both the in-process mutex and the file lock that
+// serialize writers across processes. A checkpoint written under the lock
+// is fsynced after the lock is released (syncAfterUnlock is deferred
+// first, so it runs last).
+func (l *Log) locked(f func() error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("audit log is closed")
+	}
+	if err := lockFile(l.lockf); err != nil {
+		return fmt.Errorf("locking audit log: %w", err)
+	}
+	defer l.syncAfterUnlock()
+	defer unlockFile(l.lockf)
+	return f()
 }
 
 // AppendBatch writes events as consecutive events under one lock and
@@ -208,54 +222,51 @@ func (l *Log) AppendBatch(ctx context.Context, events []Event) (uint64, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return 0, errors.New("audit log is closed")
-	}
-	if err := lockFile(l.lockf); err != nil {
-		return 0, fmt.Errorf("locking audit log: %w", err)
-	}
-	defer l.syncAfterUnlock()
-	defer unlockFile(l.lockf)
-	now := l.opts.Now().UTC()
-	if err := l.prepare(now); err != nil {
-		return 0, err
-	}
-	first := l.seq + 1
-	seq, hash := l.seq, l.hash
-	var buf []byte
-	for i := range events {
-		e := events[i]
-		if e.Time.IsZero() {
-			e.Time = now
+	var first uint64
+	err := l.locked(func() error {
+		now := l.opts.Now().UTC()
+		if err := l.prepare(now); err != nil {
+			return err
 		}
-		e.V, e.Seq, e.Prev, e.Time = SchemaVersion, seq+1, hash, e.Time.UTC()
-		b, err := e.marshal()
+		first = l.seq + 1
+		seq, hash := l.seq, l.hash
+		var buf []byte
+		for i := range events {
+			e := events[i]
+			if e.Time.IsZero() {
+				e.Time = now
+			}
+			e.V, e.Seq, e.Prev, e.Time = SchemaVersion, seq+1, hash, e.Time.UTC()
+			b, err := e.marshal()
+			if err != nil {
+				return fmt.Errorf("event %d of the batch: %w", i, err)
+			}
+			buf = append(append(buf, b...), '\n')
+			seq, hash = e.Seq, lineHash(b)
+		}
+		n, err := l.f.Write(buf)
 		if err != nil {
-			return 0, fmt.Errorf("event %d of the batch: %w", i, err)
-		}
-		buf = append(append(buf, b...), '\n')
-		seq, hash = e.Seq, lineHash(b)
-	}
-	n, err := l.f.Write(buf)
-	if err != nil {
-		if n > 0 {
-			_ = l.f.Truncate(l.cacheSize)
-		}
-		l.cacheOK = false
-		return 0, fmt.Errorf("writing audit log: %w", err)
-	}
-	if l.opts.Sync == SyncEveryEvent {
-		if err := l.f.Sync(); err != nil {
+			if n > 0 {
+				_ = l.f.Truncate(l.cacheSize)
+			}
 			l.cacheOK = false
-			return 0, fmt.Errorf("syncing audit log: %w", err)
+			return fmt.Errorf("writing audit log: %w", err)
 		}
-	}
-	l.seq, l.hash = seq, hash
-	l.cacheSize += int64(len(buf))
-	if err := l.maybeCheckpoint(now, false); err != nil {
-		l.opts.Logger.Warn("audit checkpoint failed", "err", err)
+		if l.opts.Sync == SyncEveryEvent {
+			if err := l.f.Sync(); err != nil {
+				l.cacheOK = false
+				return fmt.Errorf("syncing audit log: %w", err)
+			}
+		}
+		l.seq, l.hash = seq, hash
+		l.cacheSize += int64(len(buf))
+		if err := l.maybeCheckpoint(now, false); err != nil {
+			l.opts.Logger.Warn("audit checkpoint failed", "err", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return first, nil
 }
@@ -280,24 +291,22 @@ func (l *Log) Checkpoint(ctx context.Context) (uint64, error) {
 	if l.opts.Signer == nil {
 		return 0, errors.New("no audit signing key configured (audit.key in the policy, or --key)")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return 0, errors.New("audit log is closed")
-	}
-	if err := lockFile(l.lockf); err != nil {
-		return 0, fmt.Errorf("locking audit log: %w", err)
-	}
-	defer l.syncAfterUnlock()
-	defer unlockFile(l.lockf)
-	now := l.opts.Now().UTC()
-	if err := l.prepare(now); err != nil {
+	var seq uint64
+	err := l.locked(func() error {
+		now := l.opts.Now().UTC()
+		if err := l.prepare(now); err != nil {
+			return err
+		}
+		if err := l.maybeCheckpoint(now, true); err != nil {
+			return err
+		}
+		seq = l.seq
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	if err := l.maybeCheckpoint(now, true); err != nil {
-		return 0, err
-	}
-	return l.seq, nil
+	return seq, nil
 }
 
 // prepare brings the cached tail up to date under the lock: it follows a
