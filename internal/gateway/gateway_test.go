@@ -88,6 +88,13 @@ func newGatewayWith(t *testing.T, pol *policy.Effective, mut func(*Config), ups 
 	if mut != nil {
 		mut(cfg)
 	}
+	return serveGateway(t, pol, cfg, "PROVIDER_KEY", "sk-provider-real")
+}
+
+// serveGateway starts a gateway with cfg (the built-in policy when pol is
+// nil) whose environment holds one provider key, and records its audit.
+func serveGateway(t *testing.T, pol *policy.Effective, cfg *Config, keyEnv, keyValue string) (*httptest.Server, *memAudit) {
+	t.Helper()
 	eng, err := secrets.New(secrets.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +104,7 @@ func newGatewayWith(t *testing.T, pol *policy.Effective, mut func(*Config), ups 
 	}
 	rec := &memAudit{}
 	g, err := New(Options{Config: cfg, Policy: pol, Secrets: eng, Audit: rec,
-		Getenv:         func(k string) string { return map[string]string{"PROVIDER_KEY": "sk-provider-real"}[k] },
+		Getenv:         func(k string) string { return map[string]string{keyEnv: keyValue}[k] },
 		PlaceholderKey: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)

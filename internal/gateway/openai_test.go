@@ -12,7 +12,6 @@ import (
 
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/policy"
-	"github.com/wardenhq/warden/internal/scan/secrets"
 )
 
 // newOpenAIGateway serves a gateway whose upstreams speak the OpenAI APIs.
@@ -29,23 +28,7 @@ func newOpenAIGateway(t *testing.T, pol *policy.Effective, mut func(*Config), up
 	if mut != nil {
 		mut(cfg)
 	}
-	eng, err := secrets.New(secrets.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pol == nil {
-		pol = policy.Builtin()
-	}
-	rec := &memAudit{}
-	g, err := New(Options{Config: cfg, Policy: pol, Secrets: eng, Audit: rec,
-		Getenv:         func(k string) string { return map[string]string{"OPENAI_KEY": "sk-openai-real"}[k] },
-		PlaceholderKey: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g.Handler())
-	t.Cleanup(srv.Close)
-	return srv, rec
+	return serveGateway(t, pol, cfg, "OPENAI_KEY", "sk-openai-real")
 }
 
 func postPath(t *testing.T, url, path, bearer string, body any, hdr ...string) (*http.Response, string) {
