@@ -198,7 +198,7 @@ func TestConfidentialUpstreamBadEvidenceRefused(t *testing.T) {
 				a.tlsCfg.RootCAs, a.tlsCfg.InsecureSkipVerify = nil, true
 			}
 			resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "restricted code", false))
-			if resp.StatusCode != 403 || !strings.Contains(body, "attested confidential upstream") || !strings.Contains(body, tc.wantInMsg) {
+			if resp.StatusCode != 403 || !strings.Contains(body, "requires an attested confidential upstream") || !strings.Contains(body, tc.wantInMsg) {
 				t.Errorf("got %d %s, want 403 naming %q", resp.StatusCode, body, tc.wantInMsg)
 			}
 			if !strings.Contains(body, `"type":"permission_error"`) || !strings.Contains(body, "not sent") {

@@ -370,7 +370,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 		if needAttestation {
 			reason = fmt.Sprintf("%s code requires an attested confidential upstream: %s", rq.classification, refusal.detail())
 			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
-				"warden gateway: %s code may only go to an attested confidential upstream, and none verified (%s). The request was not sent; ask your security team to check the upstream's attestation.",
+				"warden gateway: %s code requires an attested confidential upstream, and none verified (%s). The request was not sent; ask your security team to check the upstream's attestation.",
 				rq.classification, refusal.detail()))
 		} else {
 			reason = "attestation failed: " + refusal.detail()
