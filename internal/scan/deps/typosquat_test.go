@@ -107,11 +107,28 @@ func TestTyposquatAccuracy(t *testing.T) {
 }
 
 func BenchmarkCheckName(b *testing.B) {
-	loadPopular()
+	popularFor("npm")
+	popularFor("PyPI")
 	names := []string{"lodahs", "express", "my-internal-package-name", "@typess/node", "reqeusts"}
 	ecos := []string{"npm", "npm", "npm", "npm", "PyPI"}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		CheckName(ecos[i%len(names)], names[i%len(names)])
+	}
+}
+
+// TestEmbeddedIndexes: every embedded popularity index opens, carries the
+// lists' date, and finds each of its names at its rank.
+func TestEmbeddedIndexes(t *testing.T) {
+	for eco := range popularIndexes {
+		ix := popularFor(eco)
+		if ix.Date() != PopularDate() || ix.Targets() == 0 || ix.Targets() > ix.Len() {
+			t.Errorf("%s: date %q (want %q), %d targets of %d names", eco, ix.Date(), PopularDate(), ix.Targets(), ix.Len())
+		}
+		for i := 0; i < ix.Len(); i += 97 {
+			if n := ix.Name(i); ix.Find(n) != i || !IsPopular(eco, n) {
+				t.Errorf("%s: %q at rank %d, Find says %d", eco, n, i, ix.Find(n))
+			}
+		}
 	}
 }
