@@ -76,28 +76,29 @@ const minTargetLen = 4
 // nameAlphabet is what package names are made of (after lower-casing).
 const nameAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789-._"
 
-// forEachEdit calls f with every string one edit away from s: one byte
-// deleted, inserted or substituted, or two adjacent bytes swapped. The
-// slice is reused between calls (f must not keep it), so that a caller
-// looking it up in a map as m[string(v)] allocates nothing.
-func forEachEdit(s string, f func(v []byte)) {
-	buf := make([]byte, 0, len(s)+1)
-	for i := 0; i < len(s); i++ {
-		f(append(append(buf[:0], s[:i]...), s[i+1:]...))
-		if i+1 < len(s) && s[i] != s[i+1] {
-			f(append(append(append(buf[:0], s[:i]...), s[i+1], s[i]), s[i+2:]...))
-		}
-		for j := 0; j < len(nameAlphabet); j++ {
-			if c := nameAlphabet[j]; c != s[i] {
-				f(append(append(append(buf[:0], s[:i]...), c), s[i+1:]...))
-			}
-		}
+// oneEdit reports whether t is s with one edit: one byte deleted, one
+// byte of nameAlphabet inserted or substituted, or two adjacent different
+// bytes swapped (forEachEdit in the tests generates exactly these).
+func oneEdit(s, t string) bool {
+	i := 0
+	for i < len(s) && i < len(t) && s[i] == t[i] {
+		i++
 	}
-	for i := 0; i <= len(s); i++ {
-		for j := 0; j < len(nameAlphabet); j++ {
-			f(append(append(append(buf[:0], s[:i]...), nameAlphabet[j]), s[i:]...))
+	switch len(t) - len(s) {
+	case -1: // deletion
+		return s[i+1:] == t[i:]
+	case 1: // insertion of t[i]
+		return strings.IndexByte(nameAlphabet, t[i]) >= 0 && s[i:] == t[i+1:]
+	case 0:
+		if i == len(s) {
+			return false // the same name
 		}
+		if i+1 < len(s) && s[i] == t[i+1] && s[i+1] == t[i] && s[i+2:] == t[i+2:] {
+			return true // adjacent swap
+		}
+		return strings.IndexByte(nameAlphabet, t[i]) >= 0 && s[i+1:] == t[i+1:]
 	}
+	return false
 }
 
 var (
@@ -187,14 +188,28 @@ func CheckName(ecosystem, name string) (Suspect, bool) {
 			if len(n) < minEditLen {
 				return
 			}
-			// Every name one edit away (deletion, insertion, substitution,
-			// adjacent swap) is looked up: a few hundred probes of the
-			// pre-built hash table, nothing to build at start-up.
-			forEachEdit(n, func(v []byte) {
-				if len(v) >= minTargetLen {
-					consider(ix.FindBytes(v))
+			// A popular name t one edit away from n shares a one-byte
+			// deletion with it (symmetric deletion): t is a deletion of
+			// n, n a deletion of t, or both lose the byte that differs
+			// (substitution) or one of the two swapped. About 2*len(n)
+			// probes of the pre-built tables; oneEdit confirms.
+			check := func(id int) bool {
+				if id >= 0 && id < ix.Targets() {
+					if t := ix.Name(id); len(t) >= minTargetLen && oneEdit(n, t) {
+						consider(id)
+					}
 				}
-			})
+				return true
+			}
+			ix.Each(popidx.Deletes, n, check)
+			for i := range len(n) {
+				if i > 0 && n[i] == n[i-1] {
+					continue // the same deletion as the byte before
+				}
+				d := n[:i] + n[i+1:]
+				check(ix.Find(d))
+				ix.Each(popidx.Deletes, d, check)
+			}
 		}},
 	}
 	for _, st := range steps {

@@ -2,6 +2,7 @@ package popidx
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -129,7 +130,8 @@ func TestOpenRejectsCorrupt(t *testing.T) {
 		"truncated":    corrupt(func(b []byte) []byte { return b[:len(b)/2] }),
 		"targets > n":  corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 99); return b }),
 		"offsets":      corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[20:], 1<<30); return b }),
-		"table slots":  corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[36:], 3); return b }),
+		"table slots":  corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[40:], 3); return b }),
+		"slot width":   corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[32:], 3); return b }),
 		"date bounds":  corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[28:], 1<<30); return b }),
 		"name offsets": corrupt(func(b []byte) []byte { off := binary.LittleEndian.Uint32(b[20:]); b[off+4] = 0xff; return b }),
 	}
@@ -164,4 +166,62 @@ func FuzzOpen(f *testing.F) {
 			ix.Name(i)
 		}
 	})
+}
+
+func TestDeletes(t *testing.T) {
+	ix := build(t)
+	tests := []struct {
+		key  string
+		want []int
+	}{
+		{"lodah", []int{0}},
+		{"odash", []int{0}},
+		{"mongose", []int{5}}, // one entry although two o's could go
+		{"left-pd", []int{7}},
+		{"leftpad", []int{7}},
+		{"lodash", nil},
+		{"lead", nil},
+	}
+	for _, tt := range tests {
+		var got []int
+		ix.Each(Deletes, tt.key, func(i int) bool { got = append(got, i); return true })
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("Each(Deletes, %q) (-want +got):\n%s", tt.key, diff)
+		}
+	}
+	for _, tt := range []struct {
+		d, name string
+		want    bool
+	}{{"ab", "aab", true}, {"ab", "abc", true}, {"ab", "xab", true}, {"ab", "ba", false}, {"ab", "axbx", false}, {"", "a", true}} {
+		if got := IsDeletion(tt.d, tt.name); got != tt.want {
+			t.Errorf("IsDeletion(%q, %q) = %v", tt.d, tt.name, got)
+		}
+	}
+}
+
+// TestWideSlots: an index of more than 65,534 names uses 4-byte slots.
+func TestWideSlots(t *testing.T) {
+	names := make([]string, 70000)
+	for i := range names {
+		names[i] = fmt.Sprintf("pkg-%d", i)
+	}
+	b, err := Build(names, 100, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Open(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.wide || binary.LittleEndian.Uint32(b[32:]) != 4 {
+		t.Fatal("70,000 names: want 4-byte slots")
+	}
+	for _, i := range []int{0, 99, 65535, 69999} {
+		if got := ix.Find(names[i]); got != i {
+			t.Errorf("Find(%q) = %d, want %d", names[i], got, i)
+		}
+	}
+	if got := ix.First(Sepless, "pkg99"); got != 99 {
+		t.Errorf("First(Sepless, pkg99) = %d, want 99", got)
+	}
 }
