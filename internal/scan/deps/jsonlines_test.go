@@ -156,4 +156,3 @@ func FuzzJSONKeyLines(f *testing.F) {
 		}
 	})
 }
-
