@@ -52,7 +52,7 @@ func TestSplitParseSameTree(t *testing.T) {
 		files = append(files, file{"gen" + ext, genFile(ext, 300)})
 	}
 	ctx := context.Background()
-	budget := uint64(parseBudget(1<<20).Microseconds())
+	budget := uint64(parseBudget(1 << 20).Microseconds())
 	splits, refused := 0, 0
 	for _, f := range files {
 		g := grammarFor(f.name)
@@ -103,7 +103,7 @@ func TestSplitRefusesCutsInsideConstructs(t *testing.T) {
 		{"f.py", "def f():\n    pass\n\n", "g(\n"},
 	}
 	ctx := context.Background()
-	budget := uint64(parseBudget(1<<20).Microseconds())
+	budget := uint64(parseBudget(1 << 20).Microseconds())
 	for _, c := range cases {
 		src := []byte(c.before + c.after)
 		g := grammarFor(c.name)
