@@ -698,7 +698,7 @@ func (l *Log) finishHold() error {
 		// The first block, which holds the header, stays.
 		const block = 4096
 		end := st.offset &^ (block - 1)
-		if end > block && end > l.punched && (end-l.punched >= journalCompactSize || l.rotated) {
+		if end > block && end > l.punched && (end-l.punched >= l.compactSize || l.rotated) {
 			if err := punchHole(l.jr, block, end); err != nil {
 				l.opts.Logger.Warn("audit journal: could not free its sealed part", "err", err)
 			}
@@ -706,7 +706,7 @@ func (l *Log) finishHold() error {
 		}
 		return nil
 	}
-	if st.offset < journalCompactSize && !l.rotated {
+	if st.offset < l.compactSize && !l.rotated {
 		return nil
 	}
 	fi, err := l.jr.Stat()
@@ -759,4 +759,54 @@ func journalGrew(jp string, info os.FileInfo, size int64) bool {
 		return fi.Size() > int64(journalHeaderLen)
 	}
 	return fi.Size() > size
+}
+
+// JournalPath is the journal of the log at path.
+func JournalPath(path string) string { return journalPath(path) }
+
+// Pending counts the journal records of the log at path that are not
+// sealed into the log yet (appended by writers whose sealer has not run, or
+// was killed). It is an upper bound: a sealer killed between writing the
+// log and recording its position leaves records counted here that the next
+// seal finds already in the log. It reads only.
+func Pending(path string) (int, error) {
+	jf, err := os.Open(journalPath(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("audit journal: %w", err)
+	}
+	defer jf.Close()
+	id, err := journalID(jf)
+	if err != nil {
+		return 0, err
+	}
+	off := int64(journalHeaderLen)
+	if lf, err := os.Open(path + ".lock"); err == nil {
+		buf := make([]byte, sealStateLen)
+		if n, _ := lf.ReadAt(buf, 0); n == sealStateLen {
+			if st, ok := decodeSealState(buf); ok && st.journal == id {
+				off = st.offset
+			}
+		}
+		lf.Close()
+	}
+	fi, err := jf.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("audit journal: %w", err)
+	}
+	if fi.Size() <= off {
+		return 0, nil
+	}
+	buf := make([]byte, fi.Size()-off)
+	if _, err := jf.ReadAt(buf, off); err != nil && err != io.EOF {
+		return 0, fmt.Errorf("reading audit journal: %w", err)
+	}
+	n := 0
+	end, _ := parseJournal(buf, off, func(journalRecord) error { n++; return nil })
+	if end < fi.Size() {
+		n++ // a record being written, or cut short at the end
+	}
+	return n, nil
 }

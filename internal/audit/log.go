@@ -86,6 +86,7 @@ type Log struct {
 	// shared flock on it) instead of punching holes in it.
 	removeJournal bool
 	punched       int64 // the journal's prefix this process freed
+	compactSize   int64 // journalCompactSize; tests make it small
 
 	// The journal as the sealer sees it (under mu).
 	jr          *os.File
@@ -130,7 +131,7 @@ func Open(path string, opts Options) (*Log, error) {
 		lockf.Close()
 		return nil, err
 	}
-	l := &Log{path: path, opts: opts, lockf: lockf, removeJournal: !punchHoles}
+	l := &Log{path: path, opts: opts, lockf: lockf, removeJournal: !punchHoles, compactSize: journalCompactSize}
 	l.setActive(f)
 	return l, nil
 }

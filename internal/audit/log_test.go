@@ -49,6 +49,13 @@ func helperAppend(spec string) int {
 		return 3
 	}
 	defer l.Close()
+	// Journal compaction knobs for TestJournalCompaction.
+	if os.Getenv("WARDEN_AUDIT_HELPER_REMOVE") != "" {
+		l.removeJournal = true
+	}
+	if n, err := strconv.ParseInt(os.Getenv("WARDEN_AUDIT_HELPER_COMPACT"), 10, 64); err == nil {
+		l.compactSize = n
+	}
 	pace, _ := time.ParseDuration(os.Getenv("WARDEN_AUDIT_HELPER_PACE"))
 	// WARDEN_AUDIT_HELPER_PLAIN: write plain JSON lines with O_APPEND (no
 	// chain, no journal), the floor for the benchmark.
