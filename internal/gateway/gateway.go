@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,10 +23,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/wardenhq/warden/internal/attest"
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan/secrets"
@@ -58,6 +61,12 @@ type Gateway struct {
 	metrics *metrics
 	limits  *limiter
 	now     func() time.Time
+	// attestors attest the confidential upstreams, by name.
+	attestors map[string]*attestor
+	// vendor fetches JWKS and attestation collateral.
+	vendor      *http.Client
+	vendorMu    sync.Mutex
+	vendorCache map[string]cachedAnswer
 }
 
 // Options are what a Gateway needs from outside.
@@ -71,6 +80,14 @@ type Options struct {
 	// PlaceholderKey: 32 random bytes per gateway process.
 	PlaceholderKey []byte
 	Transport      http.RoundTripper
+	// UpstreamRoots, if set, are the CA roots for confidential upstreams'
+	// TLS certificates (tests); otherwise each upstream's
+	// attestation.ca_file, or the system roots.
+	UpstreamRoots *x509.CertPool
+	// VendorClient fetches the JWKS (models.attestation.jwks_url) and, with
+	// collateral: fetch, AMD KDS / Intel PCS collateral. Default: a client
+	// with a 30 s timeout.
+	VendorClient *http.Client
 }
 
 // New builds a Gateway.
@@ -101,8 +118,16 @@ func New(o Options) (*Gateway, error) {
 		cfg: o.Config, pol: o.Policy, secrets: o.Secrets, getenv: o.Getenv,
 		client: &http.Client{Transport: tr}, audit: o.Audit, log: o.Logger,
 		phKey: o.PlaceholderKey, metrics: newMetrics(), now: time.Now,
+		vendor: o.VendorClient, vendorCache: map[string]cachedAnswer{},
+	}
+	if g.vendor == nil {
+		g.vendor = &http.Client{Timeout: 30 * time.Second}
 	}
 	g.limits = newLimiter(func() time.Time { return g.now() })
+	var err error
+	if g.attestors, err = newAttestors(g, o); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -140,6 +165,7 @@ type request struct {
 	stream         bool
 	redacted       []secrets.Match
 	upstream       string
+	attested       string // verified evidence of a confidential upstream
 	status         int
 	inTokens       int
 	outTokens      int
@@ -286,13 +312,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 			qualified, rq.classification, listOrNone(allowed)))
 		return
 	}
-	if slices.Contains(g.pol.Models.RequireAttestation, rq.classification) {
-		// Attested upstreams are not supported yet: refusing is the only
-		// safe answer (fail closed).
-		reason = fmt.Sprintf("%s code requires an attested confidential upstream; none is verified", rq.classification)
-		apiError(w, http.StatusForbidden, "permission_error", "warden gateway: "+reason+". The request was not sent.")
-		return
-	}
+	needAttestation := slices.Contains(g.pol.Models.RequireAttestation, rq.classification)
 
 	ph := newPlaceholders(g.phKey)
 	out, found, err := redactBody(g.secrets, body, ph)
@@ -340,7 +360,28 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	}
 	defer func() { g.metrics.tokens(rq.key.ID, rq.inTokens, rq.outTokens) }()
 
-	resp, up, err := g.forward(a, upstreamPath, r, out)
+	resp, up, att, err := g.forward(a, upstreamPath, r, out, needAttestation)
+	var refusal *attestRefusal
+	if errors.As(err, &refusal) {
+		for _, f := range refusal.failures {
+			g.metrics.refused(f.upstream, f.check)
+		}
+		rq.status = http.StatusForbidden
+		if needAttestation {
+			reason = fmt.Sprintf("%s code requires an attested confidential upstream: %s", rq.classification, refusal.detail())
+			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+				"warden gateway: %s code requires an attested confidential upstream, and none verified (%s). The request was not sent; ask your security team to check the upstream's attestation.",
+				rq.classification, refusal.detail()))
+		} else {
+			reason = "attestation failed: " + refusal.detail()
+			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+				"warden gateway: the confidential upstream for this model failed attestation (%s). The request was not sent.", refusal.detail()))
+		}
+		return
+	}
+	if att != nil {
+		rq.attested = att.summary()
+	}
 	if err != nil {
 		decision = audit.DecisionAllow
 		reason = "upstream failed: " + err.Error()
@@ -406,14 +447,41 @@ func listOrNone(l []string) string {
 	return strings.Join(l, ", ")
 }
 
+// attestRefusal is forward's answer when the only upstreams it could use
+// failed attestation: the request is refused, never sent elsewhere.
+type attestRefusal struct {
+	failures []*attestFailure
+	none     string // set when no confidential upstream serves the model
+}
+
+func (r *attestRefusal) Error() string { return r.detail() }
+
+func (r *attestRefusal) detail() string {
+	if r.none != "" {
+		return r.none
+	}
+	var parts []string
+	seen := map[string]bool{}
+	for _, f := range r.failures {
+		if s := f.Error(); !seen[s] {
+			seen[s] = true
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // forward sends the request to the first upstream that serves the model,
 // moving on to the next (with a short backoff) on a connection error, a
-// 429 or a 5xx, as long as nothing has been sent to the client.
-func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*http.Response, *Upstream, error) {
+// 429 or a 5xx, as long as nothing has been sent to the client. A
+// confidential upstream is used only with a verified attestation, over a
+// connection whose TLS key is the attested one; with needAttestation only
+// confidential upstreams are candidates.
+func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, needAttestation bool) (*http.Response, *Upstream, *attestation, error) {
 	var cands []*Upstream
 	for i := range g.cfg.Upstreams {
 		u := &g.cfg.Upstreams[i]
-		if u.Provider != a.provider || u.Confidential {
+		if u.Provider != a.provider || (needAttestation && !u.Confidential) {
 			continue
 		}
 		if len(u.Models) == 0 || matchAny(u.Models, modelOf(body)) {
@@ -421,22 +489,15 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*h
 		}
 	}
 	if len(cands) == 0 {
-		return nil, nil, errors.New("no upstream is configured for this model")
-	}
-	var lastErr error
-	attempts := len(cands) + g.cfg.Retries
-	for i := 0; i < attempts; i++ {
-		u := cands[i%len(cands)]
-		if i > 0 {
-			select {
-			case <-r.Context().Done():
-				return nil, nil, r.Context().Err()
-			case <-time.After(time.Duration(50*i) * time.Millisecond):
-			}
+		if needAttestation {
+			return nil, nil, nil, &attestRefusal{none: "no confidential upstream is configured for this model"}
 		}
+		return nil, nil, nil, errors.New("no upstream is configured for this model")
+	}
+	newReq := func(u *Upstream) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, strings.TrimRight(u.URL, "/")+path, bytes.NewReader(body))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, h := range a.passHeaders {
 			if v := r.Header.Get(h); v != "" {
@@ -450,7 +511,65 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*h
 				req.Header.Set("x-api-key", g.getenv(u.APIKeyEnv))
 			}
 		}
-		resp, err := g.client.Do(req)
+		return req, nil
+	}
+	var (
+		lastErr error
+		fails   []*attestFailure
+	)
+	attestFail := func(err error) {
+		var f *attestFailure
+		if errors.As(err, &f) && !slices.ContainsFunc(fails, func(x *attestFailure) bool { return x.upstream == f.upstream }) {
+			fails = append(fails, f)
+		}
+		lastErr = err
+	}
+	attempts := len(cands) + g.cfg.Retries
+	for i := 0; i < attempts; i++ {
+		u := cands[i%len(cands)]
+		if i > 0 {
+			select {
+			case <-r.Context().Done():
+				return nil, nil, nil, r.Context().Err()
+			case <-time.After(time.Duration(50*i) * time.Millisecond):
+			}
+		}
+		client := g.client
+		var (
+			at *attestor
+			st *attestation
+		)
+		if u.Confidential {
+			at = g.attestors[u.Name]
+			var err error
+			if st, err = at.ensure(r.Context()); err != nil {
+				attestFail(err)
+				continue
+			}
+			client = at.client
+		}
+		req, err := newReq(u)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil && at != nil && at.takeMismatch() {
+			// A new connection met another TLS key (a restarted or
+			// replaced machine): attest it, then try once more.
+			if st, err = at.ensure(r.Context()); err != nil {
+				attestFail(err)
+				continue
+			}
+			if req, err = newReq(u); err != nil {
+				return nil, nil, nil, err
+			}
+			resp, err = client.Do(req)
+			if err != nil && at.takeMismatch() {
+				attestFail(&attestFailure{upstream: u.Name, check: checkTLSKey,
+					err: fmt.Errorf("%w: the connection's TLS key differs from the key the evidence was bound to", attest.ErrUnverified)})
+				continue
+			}
+		}
 		if err != nil {
 			lastErr = fmt.Errorf("%s: %v", u.Name, errors.Unwrap(err))
 			continue
@@ -463,9 +582,13 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*h
 				continue
 			}
 		}
-		return resp, u, nil
+		return resp, u, st, nil
 	}
-	return nil, nil, lastErr
+	var f *attestFailure
+	if errors.As(lastErr, &f) {
+		return nil, nil, nil, &attestRefusal{failures: fails}
+	}
+	return nil, nil, nil, lastErr
 }
 
 func matchAny(globs []string, s string) bool {
@@ -655,6 +778,9 @@ func (g *Gateway) record(ctx context.Context, rq *request, decision, reason stri
 	alias := ""
 	if rq.alias != "" {
 		alias = " alias=" + rq.alias
+	}
+	if rq.attested != "" {
+		alias += " attested=" + rq.attested
 	}
 	e.Summary = fmt.Sprintf("gateway: team=%s model=%s/%s%s classification=%s upstream=%s status=%d tokens_in=%d tokens_out=%d redactions=%d",
 		team, rq.api.provider, rq.model, alias, rq.classification, rq.upstream, rq.status, rq.inTokens, rq.outTokens, len(rq.redacted))
