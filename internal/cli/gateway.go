@@ -126,7 +126,10 @@ repository's effective policy, then proxies until interrupted. The config:
 			if err != nil {
 				return err
 			}
-			return serveGateway(cmd.Context(), cfg.Listen, g.Handler(), eff, logger)
+			ctx, stop := context.WithCancel(cmd.Context())
+			defer stop()
+			go g.Run(ctx) // scheduled re-attestation of confidential upstreams
+			return serveGateway(ctx, cfg.Listen, g.Handler(), eff, logger)
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "gateway config file (upstreams and virtual keys)")

@@ -295,6 +295,42 @@ func (a *attestor) ensure(ctx context.Context) (*attestation, error) {
 	if st, err, ok := a.cached(); ok {
 		return st, err
 	}
+	return a.attestNow(ctx)
+}
+
+// refresh attests now, whatever the cache holds: a failure replaces a
+// still-valid attestation (fresh evidence that does not verify means the
+// upstream may no longer be what was attested).
+func (a *attestor) refresh(ctx context.Context) (*attestation, error) {
+	a.run.Lock()
+	defer a.run.Unlock()
+	return a.attestNow(ctx)
+}
+
+// loop re-attests on a schedule: at once, then a quarter of max_age
+// before each attestation expires (so requests do not wait for one), or
+// attestRetryAfter after a failure.
+func (a *attestor) loop(ctx context.Context) {
+	for {
+		wait := a.maxAge - a.maxAge/4
+		if _, err := a.refresh(ctx); err != nil {
+			wait = attestRetryAfter
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// attestNow runs one attestation and records its outcome; a.run is held.
+func (a *attestor) attestNow(ctx context.Context) (*attestation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	// The attestation outlives the request that triggered it: a client
 	// hanging up must not be remembered as the upstream's failure.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(a.g.cfg.Timeout))

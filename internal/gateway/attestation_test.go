@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"context"
 	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +14,11 @@ import (
 	"testing"
 	"time"
 
+	tdxabi "github.com/google/go-tdx-guest/abi"
+	tdxpb "github.com/google/go-tdx-guest/proto/tdx"
+	tdxdata "github.com/google/go-tdx-guest/testing/testdata"
+
+	"github.com/wardenhq/warden/internal/attest"
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/gateway/confidentialtest"
 	"github.com/wardenhq/warden/internal/policy"
@@ -410,5 +418,84 @@ func TestNewRefusesBadAttestationSetup(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: New error %v, want one containing %q", name, err, tc.want)
 		}
+	}
+}
+
+// waitFor polls cond for up to 10 seconds (a correctness wait, not a
+// timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestRunReattestsOnSchedule(t *testing.T) {
+	api := &modelAPI{}
+	up := confidentialtest.New(t, api)
+	pol := attestPolicyFor(up)
+	pol.Models.Attestation.MaxAge = policy.Duration(400 * time.Millisecond)
+	s := newConfGateway(t, up, pol, []string{"sev-snp"})
+	s.g.now = time.Now
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.g.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	// Without any request, the upstream is attested at start and again
+	// before each attestation expires.
+	waitFor(t, "three scheduled attestations", func() bool { return up.EvidenceCalls() >= 3 })
+	if resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false)); resp.StatusCode != 200 {
+		t.Fatalf("request after scheduled attestations: %d %s", resp.StatusCode, body)
+	}
+	// A scheduled re-attestation that fails withdraws the attestation at
+	// once, before it would have expired.
+	up.SetMode(confidentialtest.WrongMeasurement)
+	waitFor(t, "a failed scheduled attestation", func() bool {
+		return strings.Contains(s.metrics(t), `warden_gateway_attestations_total{upstream="tee",result="measurement"}`)
+	})
+	if resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false)); resp.StatusCode != 403 || api.n() != 1 {
+		t.Errorf("after a failed scheduled attestation: %d %s (api calls %d)", resp.StatusCode, body, api.n())
+	}
+}
+
+// TestConfidentialUpstreamTDX: the gateway verifies a TDX quote as it
+// does an SNP report. The only quote at hand is go-tdx-guest's production
+// vector, whose REPORT_DATA is fixed: genuine, allowed, and refused
+// because it is not bound to this connection and nonce.
+func TestConfidentialUpstreamTDX(t *testing.T) {
+	api := &modelAPI{}
+	up := confidentialtest.New(t, api)
+	q, err := tdxabi.QuoteToProto(tdxdata.RawQuote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mrtd := q.(interface{ GetTdQuoteBody() *tdxpb.TDQuoteBody }).GetTdQuoteBody().GetMrTd()
+	up.SetDocument(func(_, nonce []byte) ([]byte, error) {
+		return json.Marshal(attest.Document{Version: 1, Nonce: hex.EncodeToString(nonce),
+			Evidence: []attest.DocumentEvidence{{Kind: attest.KindTDX, Data: tdxdata.RawQuote}}})
+	})
+	pol := attestPolicyFor(up)
+	pol.Models.Attestation.Measurements = map[string][]string{"tdx": {hex.EncodeToString(mrtd)}}
+	s := newConfGateway(t, up, pol, []string{"tdx"})
+	s.g.attestors["tee"].up.Attestation.Collateral = CollateralNone
+	// The vector's certificates are valid in mid-2023.
+	s.clock.mu.Lock()
+	s.clock.t = time.Date(2023, time.July, 1, 1, 0, 0, 0, time.UTC)
+	s.clock.mu.Unlock()
+	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
+	if resp.StatusCode != 403 || !strings.Contains(body, "tdx: report data does not start with the TLS key binding") || api.n() != 0 {
+		t.Errorf("unbound TDX quote: %d %s (api calls %d)", resp.StatusCode, body, api.n())
+	}
+	// With the default collateral mode, the document must carry Intel's
+	// collateral: without it the quote is refused before the binding.
+	s.g.attestors["tee"].up.Attestation.Collateral = CollateralDocument
+	s.clock.add(attestRetryAfter)
+	resp, body = post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
+	if resp.StatusCode != 403 || !strings.Contains(body, "not in the evidence document's collateral") {
+		t.Errorf("TDX without collateral: %d %s", resp.StatusCode, body)
 	}
 }

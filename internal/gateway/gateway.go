@@ -131,6 +131,23 @@ func New(o Options) (*Gateway, error) {
 	return g, nil
 }
 
+// Run re-attests every confidential upstream on a schedule until ctx is
+// done: once at start, then before each attestation expires
+// (models.attestation.max_age), so requests rarely wait for one. Without
+// Run, attestation happens on demand before a request. It returns when ctx
+// is done.
+func (g *Gateway) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, a := range g.attestors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.loop(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
 // Handler is the gateway's HTTP surface.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()

@@ -97,6 +97,7 @@ type Upstream struct {
 	gpuKey *ecdsa.PrivateKey
 
 	mu        sync.Mutex
+	override  func(spki, nonce []byte) ([]byte, error)
 	mode      Mode
 	gpu       bool
 	cert      *tls.Certificate
@@ -199,6 +200,15 @@ func (u *Upstream) WithGPU() *Upstream {
 	return u
 }
 
+// SetDocument replaces the evidence document with what f returns for the
+// server's current SPKI hash and the gateway's nonce (nil: back to the
+// built-in SNP evidence), e.g. to serve a TDX quote.
+func (u *Upstream) SetDocument(f func(spki, nonce []byte) ([]byte, error)) {
+	u.mu.Lock()
+	u.override = f
+	u.mu.Unlock()
+}
+
 // EvidenceCalls is how many times the evidence endpoint was asked.
 func (u *Upstream) EvidenceCalls() int {
 	u.mu.Lock()
@@ -251,6 +261,20 @@ func (u *Upstream) evidence(w http.ResponseWriter, r *http.Request) {
 	u.calls++
 	mode, gpu, spki, first := u.mode, u.gpu, u.spki, u.firstDoc
 	u.mu.Unlock()
+	u.mu.Lock()
+	override := u.override
+	u.mu.Unlock()
+	if override != nil {
+		nonce, _ := hex.DecodeString(r.URL.Query().Get("nonce"))
+		doc, err := override(spki, nonce)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(doc)
+		return
+	}
 	if mode == Down {
 		http.Error(w, "attestation agent unavailable", http.StatusServiceUnavailable)
 		return
