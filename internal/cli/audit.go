@@ -120,7 +120,27 @@ func (f *auditFlags) load(e *Env) (*policy.Effective, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return eff, auditLogPath(eff, e.Dir, f.log), nil
+	path := auditLogPath(eff, e.Dir, f.log)
+	sealPending(e, eff, path)
+	return eff, path, nil
+}
+
+// sealPending seals the events still waiting in the audit journal (their
+// writers found another writer sealing, and that one was killed), so that
+// readers see every event appended so far. Without write access it warns
+// and leaves them; verify reports them as pending.
+func sealPending(e *Env, eff *policy.Effective, path string) {
+	if _, err := os.Stat(audit.JournalPath(path)); err != nil {
+		return
+	}
+	l, err := audit.Open(path, audit.OptionsFromPolicy(eff.Audit, nil))
+	if err == nil {
+		_, err = l.Seal(context.Background())
+		l.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "warden: warning: events waiting in %s were not sealed into the log: %v\n", audit.JournalPath(path), err)
+	}
 }
 
 func newAuditCmd(e *Env) *cobra.Command {
