@@ -499,3 +499,36 @@ func TestConfidentialUpstreamTDX(t *testing.T) {
 		t.Errorf("TDX without collateral: %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestConfidentialUpstreamReattestsOnReconnection(t *testing.T) {
+	api := &modelAPI{}
+	up := confidentialtest.New(t, api)
+	s := newConfGateway(t, up, attestPolicyFor(up), []string{"sev-snp"})
+	send := func() int {
+		resp, _ := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
+		return resp.StatusCode
+	}
+	if st := send(); st != 200 || up.EvidenceCalls() != 1 {
+		t.Fatalf("first: %d, evidence calls %d", st, up.EvidenceCalls())
+	}
+	// A new connection to the same key, a minute later: the request goes
+	// through on the pin, and the upstream is re-attested.
+	s.clock.add(time.Minute)
+	s.g.attestors["tee"].tr.CloseIdleConnections()
+	if st := send(); st != 200 {
+		t.Fatalf("after reconnecting: %d", st)
+	}
+	waitFor(t, "a re-attestation after the reconnection", func() bool { return up.EvidenceCalls() == 2 })
+	// Fresh evidence after a reconnection that no longer verifies withdraws
+	// the attestation.
+	up.SetMode(confidentialtest.WrongMeasurement)
+	s.clock.add(time.Minute)
+	s.g.attestors["tee"].tr.CloseIdleConnections()
+	send()
+	waitFor(t, "the failed re-attestation", func() bool {
+		return strings.Contains(s.metrics(t), `warden_gateway_attestations_total{upstream="tee",result="measurement"} 1`)
+	})
+	if st := send(); st != 403 {
+		t.Errorf("after a failed re-attestation on reconnection: %d, want 403", st)
+	}
+}
