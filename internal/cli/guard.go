@@ -65,13 +65,17 @@ as soon as a client expects another warden binary (after an upgrade).`,
 
 // hookServer answers warden-hook's requests.
 type hookServer struct {
-	id    string // hookrpc.SelfIdentity
-	uid   int
-	deps  hookDeps
-	log   *slog.Logger
-	idle  time.Duration
-	ln    net.Listener
-	conns sync.WaitGroup
+	id string // hookrpc.SelfIdentity
+	// socket and sockInfo: the file this server listens on; when it is
+	// removed or replaced, clients can no longer reach this server.
+	socket   string
+	sockInfo os.FileInfo
+	uid      int
+	deps     hookDeps
+	log      *slog.Logger
+	idle     time.Duration
+	ln       net.Listener
+	conns    sync.WaitGroup
 
 	mu     sync.Mutex
 	active int
@@ -108,8 +112,13 @@ func serveHooks(ctx context.Context, e *Env, socket string, idle time.Duration) 
 		ln.Close()
 		return err
 	}
+	fi, err := os.Stat(socket)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	s := &hookServer{
-		id: id, uid: os.Getuid(), log: log, idle: idle, ln: ln,
+		id: id, uid: os.Getuid(), log: log, idle: idle, ln: ln, socket: socket, sockInfo: fi,
 		deps: hookDeps{loadPolicy: (&policyCache{}).load, configure: configureHook},
 		last: time.Now(), done: make(chan struct{}),
 	}
@@ -159,9 +168,10 @@ func (s *hookServer) stop(why string) {
 	})
 }
 
-// watch stops the server after idle without requests, or when ctx ends.
+// watch stops the server after idle without requests, when its socket
+// file goes away, or when ctx ends.
 func (s *hookServer) watch(ctx context.Context) {
-	tick := time.NewTicker(min(s.idle/4+time.Millisecond, 10*time.Second))
+	tick := time.NewTicker(min(s.idle/4+time.Millisecond, 5*time.Second))
 	defer tick.Stop()
 	for {
 		select {
@@ -171,6 +181,10 @@ func (s *hookServer) watch(ctx context.Context) {
 		case <-s.done:
 			return
 		case <-tick.C:
+			if fi, err := os.Stat(s.socket); err != nil || !os.SameFile(fi, s.sockInfo) {
+				s.stop("the socket was removed or replaced")
+				return
+			}
 			s.mu.Lock()
 			idle := s.active == 0 && time.Since(s.last) >= s.idle
 			s.mu.Unlock()

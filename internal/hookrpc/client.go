@@ -24,9 +24,15 @@ const (
 	defaultTimeout = 4 * time.Second
 )
 
-// ServerEnv turns the server off when set to "off": every hook then runs
-// `warden hook` as a process (slower, nothing resident).
+// ServerEnv set to "off" turns the server off: every hook then runs
+// `warden hook` as a process (slower, nothing resident). Set to "require",
+// only a server's answer counts: without one the action is denied (for
+// tests and for checking a setup).
 const ServerEnv = "WARDEN_HOOK_SERVER"
+
+// IdleEnv is how long a server started by warden-hook waits for requests
+// before it exits (a Go duration; default 15m).
+const IdleEnv = "WARDEN_HOOK_SERVER_IDLE"
 
 // Client is one run of warden-hook.
 type Client struct {
@@ -68,7 +74,8 @@ func (c *Client) Run(ctx context.Context) int {
 		return c.write(Deny(agent, "warden is not installed next to warden-hook or on PATH; the action is denied (fail closed)"))
 	}
 	timeout := HookTimeout(c.Args)
-	if rest == nil && c.Getenv(ServerEnv) != "off" {
+	mode := c.Getenv(ServerEnv)
+	if rest == nil && mode != "off" {
 		resp, spawn := c.ask(warden, stdin, timeout)
 		if resp != nil {
 			return c.write(resp)
@@ -76,6 +83,9 @@ func (c *Client) Run(ctx context.Context) int {
 		if spawn {
 			c.startServer(warden)
 		}
+	}
+	if mode == "require" {
+		return c.write(Deny(agent, "no warden guard server answered ("+ServerEnv+"=require); the action is denied (fail closed)"))
 	}
 	in := io.Reader(bytes.NewReader(stdin))
 	if rest != nil {
@@ -154,7 +164,11 @@ func (c *Client) startServer(warden string) {
 		return
 	}
 	sock := SocketPath(dir, warden)
-	cmd := exec.Command(warden, "guard", "serve", "--socket", sock)
+	args := []string{"guard", "serve", "--socket", sock}
+	if d, err := time.ParseDuration(c.Getenv(IdleEnv)); err == nil && d > 0 {
+		args = append(args, "--idle", d.String())
+	}
+	cmd := exec.Command(warden, args...)
 	cmd.Dir = "/"
 	cmd.Env = c.Environ
 	if f, err := os.OpenFile(strings.TrimSuffix(sock, ".sock")+".log", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {

@@ -215,7 +215,8 @@ func (d *dec) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.buf)
-	if n <= 0 {
+	// Only the shortest encoding is accepted: one message, one form.
+	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
 		d.err = errors.New("bad length")
 		return 0
 	}
