@@ -18,7 +18,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	tdxtrust "github.com/google/go-tdx-guest/verify/trust"
+
+	// Before go-tdx-guest's init points the libraries' logger at stdout.
+	_ "github.com/wardenhq/warden/internal/attest/quietlog"
 )
 
 // Evidence kinds.
@@ -76,8 +83,93 @@ type Result struct {
 // evidence is bad" (refuse and audit) from a programming error.
 var ErrUnverified = errors.New("attestation not verified")
 
-func failf(kind, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrUnverified, kind, fmt.Sprintf(format, args...))
+// Checks a verification can fail, as Failure.Check reports them: stable
+// names for metrics and audit reasons.
+const (
+	// CheckInput: the caller passed something unusable (short binding,
+	// zero time).
+	CheckInput = "input"
+	// CheckPolicy: the policy cannot accept anything of this kind (empty
+	// allowlist, no key set, no issuer).
+	CheckPolicy = "policy"
+	// CheckEvidence: the evidence is empty, truncated or not of its kind.
+	CheckEvidence = "evidence"
+	// CheckSignature: a signature or certificate chain does not verify.
+	CheckSignature = "signature"
+	// CheckMeasurement: a measurement is not in the allowlist.
+	CheckMeasurement = "measurement"
+	// CheckTCB: the platform's TCB, guest policy or TD attributes are not
+	// acceptable (too old, debug).
+	CheckTCB = "tcb"
+	// CheckBinding: the evidence is not bound to the TLS key and nonce.
+	CheckBinding = "binding"
+	// CheckExpired: a token is expired or too old.
+	CheckExpired = "expired"
+	// CheckResult: the verifier's own verdict claim is not true.
+	CheckResult = "result"
+)
+
+// Failure is the error every verification failure is: it wraps
+// ErrUnverified and names the check that failed.
+type Failure struct {
+	Kind  string
+	Check string
+	msg   string
+}
+
+func (f *Failure) Error() string {
+	return fmt.Sprintf("%s: %s: %s", ErrUnverified, f.Kind, f.msg)
+}
+
+// Unwrap makes errors.Is(err, ErrUnverified) hold.
+func (f *Failure) Unwrap() error { return ErrUnverified }
+
+// CheckOf returns the check a verification error failed ("signature",
+// "measurement", ...), or "" when err is not a Failure.
+func CheckOf(err error) string {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Check
+	}
+	return ""
+}
+
+func failf(kind, check, format string, args ...any) error {
+	return &Failure{Kind: kind, Check: check, msg: fmt.Sprintf(format, args...)}
+}
+
+// tokenCheck classifies a JWT parse error.
+func tokenCheck(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired), errors.Is(err, jwt.ErrTokenUsedBeforeIssued), errors.Is(err, jwt.ErrTokenNotValidYet):
+		return CheckExpired
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return CheckEvidence
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer), errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return CheckPolicy
+	}
+	return CheckSignature
+}
+
+// tdxCheck classifies a go-tdx-guest verification error: a TCB level or
+// QE identity status the collateral does not accept is a TCB failure;
+// collateral that could not be had (a getter error, a missing issuer
+// chain) is missing evidence; the rest are signatures and chains.
+func tdxCheck(err error) string {
+	if err == nil {
+		return CheckSignature
+	}
+	msg := err.Error()
+	var recreate *tdxtrust.AttestationRecreationErr
+	switch {
+	case strings.Contains(msg, "TCB Status") || strings.Contains(msg, "no matching TCB level"):
+		return CheckTCB
+	case strings.Contains(msg, "has expired"): // collateral past its nextUpdate
+		return CheckExpired
+	case errors.As(err, &recreate) || strings.Contains(msg, "unable to receive") || strings.Contains(msg, "could not receive"):
+		return CheckEvidence
+	}
+	return CheckSignature
 }
 
 // Verify checks ev against pol. binding is the SHA-256 of the TLS public key
@@ -87,13 +179,13 @@ func failf(kind, format string, args ...any) error {
 // time certificates and tokens are checked at.
 func Verify(ctx context.Context, ev Evidence, pol Policy, binding []byte, now time.Time) (Result, error) {
 	if len(binding) < 16 {
-		return Result{}, failf(ev.Kind, "binding must be at least 16 bytes (the SHA-256 of the server's TLS public key), got %d", len(binding))
+		return Result{}, failf(ev.Kind, CheckInput, "binding must be at least 16 bytes (the SHA-256 of the server's TLS public key), got %d", len(binding))
 	}
 	if len(ev.Raw) == 0 {
-		return Result{}, failf(ev.Kind, "empty evidence")
+		return Result{}, failf(ev.Kind, CheckEvidence, "empty evidence")
 	}
 	if now.IsZero() {
-		return Result{}, failf(ev.Kind, "verification time is zero")
+		return Result{}, failf(ev.Kind, CheckInput, "verification time is zero")
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -110,7 +202,7 @@ func Verify(ctx context.Context, ev Evidence, pol Policy, binding []byte, now ti
 	case KindNVIDIAEAT:
 		res, err = verifyNVIDIA(ctx, ev.Raw, pol.NVIDIA, binding, now)
 	default:
-		return Result{}, failf(ev.Kind, "unknown evidence kind %q (want %s, %s or %s)", ev.Kind, KindSEVSNP, KindTDX, KindNVIDIAEAT)
+		return Result{}, failf(ev.Kind, CheckEvidence, "unknown evidence kind %q (want %s, %s or %s)", ev.Kind, KindSEVSNP, KindTDX, KindNVIDIAEAT)
 	}
 	if err != nil {
 		return Result{}, err
@@ -145,7 +237,7 @@ func ParseHex(s string) ([]byte, error) {
 // checkBinding requires reportData to start with binding.
 func checkBinding(kind string, reportData, binding []byte) error {
 	if len(reportData) < len(binding) || !bytes.Equal(reportData[:len(binding)], binding) {
-		return failf(kind, "report data does not start with the TLS key binding: the evidence is not bound to this connection")
+		return failf(kind, CheckBinding, "report data does not start with the TLS key binding: the evidence is not bound to this connection")
 	}
 	return nil
 }

@@ -55,13 +55,13 @@ type NVIDIAPolicy struct {
 func verifyNVIDIA(ctx context.Context, raw []byte, pol NVIDIAPolicy, binding []byte, now time.Time) (Result, error) {
 	const kind = KindNVIDIAEAT
 	if pol.Keys == nil {
-		return Result{}, failf(kind, "policy has no key set (JWKS)")
+		return Result{}, failf(kind, CheckPolicy, "policy has no key set (JWKS)")
 	}
 	if pol.Issuer == "" {
-		return Result{}, failf(kind, "policy has no expected issuer")
+		return Result{}, failf(kind, CheckPolicy, "policy has no expected issuer")
 	}
 	if len(pol.Measurements) == 0 {
-		return Result{}, failf(kind, "policy allows no measurement")
+		return Result{}, failf(kind, CheckPolicy, "policy allows no measurement")
 	}
 	maxAge := pol.MaxAge
 	if maxAge <= 0 {
@@ -86,7 +86,7 @@ func verifyNVIDIA(ctx context.Context, raw []byte, pol NVIDIAPolicy, binding []b
 		return pol.Keys.Key(ctx, kid)
 	})
 	if err != nil || !tok.Valid {
-		return Result{}, failf(kind, "token: %v", err)
+		return Result{}, failf(kind, tokenCheck(err), "token: %v", err)
 	}
 	res := Result{Checks: []string{"signature", "issuer", "expiry"}}
 	if pol.Audience != "" {
@@ -94,15 +94,15 @@ func verifyNVIDIA(ctx context.Context, raw []byte, pol NVIDIAPolicy, binding []b
 	}
 	iat, err := claims.GetIssuedAt()
 	if err != nil || iat == nil {
-		return Result{}, failf(kind, "token has no valid iat")
+		return Result{}, failf(kind, CheckEvidence, "token has no valid iat")
 	}
 	if age := now.Sub(iat.Time); age > maxAge {
-		return Result{}, failf(kind, "token issued %s ago, more than the allowed %s", age.Round(time.Second), maxAge)
+		return Result{}, failf(kind, CheckExpired, "token issued %s ago, more than the allowed %s", age.Round(time.Second), maxAge)
 	}
 	res.Checks = append(res.Checks, "age")
 	if pol.RequireResult != "" {
 		if v, _ := claims[pol.RequireResult].(bool); !v {
-			return Result{}, failf(kind, "claim %q is not true", pol.RequireResult)
+			return Result{}, failf(kind, CheckResult, "claim %q is not true", pol.RequireResult)
 		}
 		res.Checks = append(res.Checks, "result")
 	}
@@ -113,7 +113,7 @@ func verifyNVIDIA(ctx context.Context, raw []byte, pol NVIDIAPolicy, binding []b
 	ms, _ := claims[mc].(string)
 	m, err := ParseHex(ms)
 	if err != nil || len(m) == 0 || !inAllowlist(m, pol.Measurements) {
-		return Result{}, failf(kind, "claim %q (%.96s) is not in the allowlist", mc, ms)
+		return Result{}, failf(kind, CheckMeasurement, "claim %q (%.96s) is not in the allowlist", mc, ms)
 	}
 	res.Measurement = hex.EncodeToString(m)
 	res.Checks = append(res.Checks, "measurement")
@@ -124,7 +124,7 @@ func verifyNVIDIA(ctx context.Context, raw []byte, pol NVIDIAPolicy, binding []b
 	nonce, _ := claims[nc].(string)
 	want := hex.EncodeToString(binding)
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(nonce)), []byte(want)) != 1 {
-		return Result{}, failf(kind, "claim %q does not equal the TLS key binding: the token is not bound to this connection", nc)
+		return Result{}, failf(kind, CheckBinding, "claim %q does not equal the TLS key binding: the token is not bound to this connection", nc)
 	}
 	res.Checks = append(res.Checks, "binding")
 	res.Issuer, _ = claims.GetIssuer()

@@ -41,15 +41,15 @@ type TCB struct {
 
 func verifySNP(ctx context.Context, raw []byte, pol SNPPolicy, binding []byte, now time.Time) (Result, error) {
 	if len(pol.Measurements) == 0 {
-		return Result{}, failf(KindSEVSNP, "policy allows no measurement")
+		return Result{}, failf(KindSEVSNP, CheckPolicy, "policy allows no measurement")
 	}
 	if len(raw) < abi.ReportSize {
-		return Result{}, failf(KindSEVSNP, "report is %d bytes, want at least %d", len(raw), abi.ReportSize)
+		return Result{}, failf(KindSEVSNP, CheckEvidence, "report is %d bytes, want at least %d", len(raw), abi.ReportSize)
 	}
 	var err error
 	att, err := abi.ReportCertsToProto(raw)
 	if err != nil {
-		return Result{}, failf(KindSEVSNP, "parse report: %v", err)
+		return Result{}, failf(KindSEVSNP, CheckEvidence, "parse report: %v", err)
 	}
 	opts := &verify.Options{
 		Now:                 now,
@@ -67,12 +67,12 @@ func verifySNP(ctx context.Context, raw []byte, pol SNPPolicy, binding []byte, n
 		opts.TrustedRoots = roots
 	}
 	if err := verify.SnpAttestationContext(ctx, att, opts); err != nil {
-		return Result{}, failf(KindSEVSNP, "signature or certificate chain: %v", err)
+		return Result{}, failf(KindSEVSNP, CheckSignature, "signature or certificate chain: %v", err)
 	}
 	res := Result{Checks: []string{"signature", "cert-chain"}}
 	rep := att.GetReport()
 	if !inAllowlist(rep.GetMeasurement(), pol.Measurements) {
-		return Result{}, failf(KindSEVSNP, "measurement %s is not in the allowlist", hex.EncodeToString(rep.GetMeasurement()))
+		return Result{}, failf(KindSEVSNP, CheckMeasurement, "measurement %s is not in the allowlist", hex.EncodeToString(rep.GetMeasurement()))
 	}
 	res.Measurement = hex.EncodeToString(rep.GetMeasurement())
 	res.Checks = append(res.Checks, "measurement")
@@ -92,7 +92,7 @@ func verifySNP(ctx context.Context, raw []byte, pol SNPPolicy, binding []byte, n
 		PermitProvisionalFirmware: true,
 	}
 	if err := validate.SnpAttestation(att, vopts); err != nil {
-		return Result{}, failf(KindSEVSNP, "guest policy or TCB: %v", err)
+		return Result{}, failf(KindSEVSNP, CheckTCB, "guest policy or TCB: %v", err)
 	}
 	res.Checks = append(res.Checks, "guest-policy", "tcb")
 	return res, nil
@@ -118,7 +118,7 @@ func snpRoots(certs []*x509.Certificate) (map[string][]*trust.AMDRootCerts, erro
 			}
 		}
 		if pc.Ask == nil {
-			return nil, failf(KindSEVSNP, "trusted root %q has no ASK among the trusted certificates", ark.Subject.CommonName)
+			return nil, failf(KindSEVSNP, CheckPolicy, "trusted root %q has no ASK among the trusted certificates", ark.Subject.CommonName)
 		}
 		line := productLineFromCN(ark.Subject.CommonName)
 		out[line] = append(out[line], &trust.AMDRootCerts{Product: line, ProductLine: line, ProductCerts: pc})

@@ -38,6 +38,10 @@ type TDXPolicy struct {
 	Getter CollateralGetter
 	// TrustedRoots replaces Intel's embedded root (tests, private roots).
 	TrustedRoots []*x509.Certificate
+	// SkipRevocation does not check the PCK and root CRLs even with a
+	// Getter. Only for collateral re-signed under a test root, whose
+	// single root CRL cannot be signed by both roots; never in production.
+	SkipRevocation bool
 }
 
 type tdQuote interface {
@@ -47,21 +51,21 @@ type tdQuote interface {
 func verifyTDX(_ context.Context, raw []byte, pol TDXPolicy, binding []byte, now time.Time) (Result, error) {
 	const kind = KindTDX
 	if len(pol.MRTDs) == 0 {
-		return Result{}, failf(kind, "policy allows no MRTD")
+		return Result{}, failf(kind, CheckPolicy, "policy allows no MRTD")
 	}
 	q, err := tdxabi.QuoteToProto(raw)
 	if err != nil {
-		return Result{}, failf(kind, "parse quote: %v", err)
+		return Result{}, failf(kind, CheckEvidence, "parse quote: %v", err)
 	}
 	quote, ok := q.(tdQuote)
 	if !ok || quote.GetTdQuoteBody() == nil {
-		return Result{}, failf(kind, "unsupported quote format %T", q)
+		return Result{}, failf(kind, CheckEvidence, "unsupported quote format %T", q)
 	}
 	opts := &tdxverify.Options{Now: now}
 	if pol.Getter != nil {
 		opts.Getter = pol.Getter
 		opts.GetCollateral = true
-		opts.CheckRevocations = true
+		opts.CheckRevocations = !pol.SkipRevocation
 	}
 	if len(pol.TrustedRoots) > 0 {
 		opts.TrustedRoots = x509.NewCertPool()
@@ -70,15 +74,18 @@ func verifyTDX(_ context.Context, raw []byte, pol TDXPolicy, binding []byte, now
 		}
 	}
 	if err := tdxverify.TdxQuote(q, opts); err != nil {
-		return Result{}, failf(kind, "signature or certificate chain: %v", err)
+		return Result{}, failf(kind, tdxCheck(err), "signature or certificate chain: %v", err)
 	}
 	res := Result{Checks: []string{"signature", "cert-chain"}}
 	if pol.Getter != nil {
-		res.Checks = append(res.Checks, "collateral", "revocation")
+		res.Checks = append(res.Checks, "collateral")
+		if !pol.SkipRevocation {
+			res.Checks = append(res.Checks, "revocation")
+		}
 	}
 	body := quote.GetTdQuoteBody()
 	if !inAllowlist(body.GetMrTd(), pol.MRTDs) {
-		return Result{}, failf(kind, "MRTD %s is not in the allowlist", hex.EncodeToString(body.GetMrTd()))
+		return Result{}, failf(kind, CheckMeasurement, "MRTD %s is not in the allowlist", hex.EncodeToString(body.GetMrTd()))
 	}
 	res.Measurement = hex.EncodeToString(body.GetMrTd())
 	res.Checks = append(res.Checks, "measurement")
@@ -88,7 +95,7 @@ func verifyTDX(_ context.Context, raw []byte, pol TDXPolicy, binding []byte, now
 			continue
 		}
 		if i >= len(rtmrs) || !inAllowlist(rtmrs[i], allowed) {
-			return Result{}, failf(kind, "RTMR%d is not in the allowlist", i)
+			return Result{}, failf(kind, CheckMeasurement, "RTMR%d is not in the allowlist", i)
 		}
 		res.Checks = append(res.Checks, "rtmr"+string(rune('0'+i)))
 	}
@@ -97,16 +104,16 @@ func verifyTDX(_ context.Context, raw []byte, pol TDXPolicy, binding []byte, now
 	}
 	res.Checks = append(res.Checks, "binding")
 	if attrs := body.GetTdAttributes(); len(attrs) == 0 || (attrs[0]&1 != 0 && !pol.AllowDebug) {
-		return Result{}, failf(kind, "TD has the DEBUG attribute (the host can read its memory)")
+		return Result{}, failf(kind, CheckTCB, "TD has the DEBUG attribute (the host can read its memory)")
 	}
 	res.Checks = append(res.Checks, "attributes")
 	if len(pol.MinimumTeeTCBSVN) > 0 {
 		if len(pol.MinimumTeeTCBSVN) != 16 {
-			return Result{}, failf(kind, "minimum TEE_TCB_SVN must be 16 bytes, got %d", len(pol.MinimumTeeTCBSVN))
+			return Result{}, failf(kind, CheckPolicy, "minimum TEE_TCB_SVN must be 16 bytes, got %d", len(pol.MinimumTeeTCBSVN))
 		}
 		vopts := &tdxvalidate.Options{TdQuoteBodyOptions: tdxvalidate.TdQuoteBodyOptions{MinimumTeeTcbSvn: pol.MinimumTeeTCBSVN}}
 		if err := tdxvalidate.TdxQuote(q, vopts); err != nil {
-			return Result{}, failf(kind, "TCB: %v", err)
+			return Result{}, failf(kind, CheckTCB, "TCB: %v", err)
 		}
 		res.Checks = append(res.Checks, "tcb")
 	}

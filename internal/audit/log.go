@@ -70,11 +70,31 @@ type Log struct {
 	path string
 	opts Options
 
-	mu          sync.Mutex
-	lockf       *os.File
+	mu          sync.Mutex // held with the seal lock (the flock of lockf)
+	lockf       *os.File   // also holds the seal position (sealState)
 	f           *os.File
+	logIno      uint64 // f's inode
 	closed      bool
 	syncPending bool // a checkpoint was written: fsync after unlocking
+
+	// The journal as appenders see it: jw, shared-locked while jusers > 0.
+	jmu     sync.Mutex
+	jusers  int
+	jw      *os.File
+	jclosed bool
+	// removeJournal: compact by removing the journal (writers hold a
+	// shared flock on it) instead of punching holes in it.
+	removeJournal bool
+	punched       int64 // the journal's prefix this process freed
+	compactSize   int64 // journalCompactSize; tests make it small
+
+	// The journal as the sealer sees it (under mu).
+	jr          *os.File
+	jrInfo      os.FileInfo
+	jrID        string
+	sealed      sealState
+	sealedValid bool // sealed was checked against the log in this hold
+	rotated     bool // the log rotated in this hold
 
 	// The tail of the active segment as last seen; valid while the file
 	// still has cacheSize bytes.
@@ -111,7 +131,9 @@ func Open(path string, opts Options) (*Log, error) {
 		lockf.Close()
 		return nil, err
 	}
-	return &Log{path: path, opts: opts, lockf: lockf, f: f}, nil
+	l := &Log{path: path, opts: opts, lockf: lockf, removeJournal: !punchHoles, compactSize: journalCompactSize}
+	l.setActive(f)
+	return l, nil
 }
 
 func openActive(path string) (*os.File, error) {
@@ -133,15 +155,34 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	return errors.Join(l.f.Close(), l.lockf.Close())
+	errs := []error{l.f.Close(), l.lockf.Close()}
+	if l.jr != nil {
+		errs = append(errs, l.jr.Close())
+	}
+	l.jmu.Lock()
+	l.jclosed = true
+	if l.jw != nil && l.jusers == 0 {
+		errs = append(errs, l.jw.Close())
+	}
+	l.jmu.Unlock()
+	return errors.Join(errs...)
 }
 
-// Append writes e as the next event and returns its sequence number. It
-// sets e's V, Seq and Prev, and Time when zero. It may first write a repair
-// event (a torn last line was found), close the segment (rotation), and
-// afterwards sign a checkpoint, each recorded as its own event.
+// Append writes e as the next event. It sets e's V, Seq and Prev, and Time
+// when zero.
 //
-// ctx is checked before waiting for the lock; once an append started it
+// Append never waits for another writer: it writes the event to the
+// journal beside the log (one write(2)), then tries the seal lock. If it
+// gets it, it seals every waiting event, its own included, into the chain
+// (sequence number, previous hash), possibly first repairing a torn line,
+// rotating, and afterwards signing a checkpoint, each recorded as its own
+// event; it returns its event's sequence number. If another writer holds
+// the lock, that writer seals this event, and Append returns 0: the event
+// is in the journal (handed to the kernel, and fsynced with SyncEveryEvent)
+// and will be numbered by that writer. Events larger than 16 KiB take a
+// locked path that waits for the seal lock.
+//
+// ctx is checked before anything is written; once an append started it
 // completes.
 func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := ctx.Err(); err != nil {
@@ -150,9 +191,8 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := e.validate(); err != nil {
 		return 0, err
 	}
-	// Encode before taking the lock, with a placeholder sequence number and
-	// prev that write fills in: the less time under the lock, the shorter
-	// the queue of concurrent writers.
+	// Encode with a placeholder sequence number and prev; the sealer fills
+	// them in.
 	now := l.opts.Now().UTC()
 	if e.Time.IsZero() {
 		e.Time = now
@@ -165,51 +205,151 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if len(body)+20+64 > MaxEventSize {
 		return 0, fmt.Errorf("audit event of kind %s is too large (%d bytes): record paths, hashes and rule ids, not content", e.Kind, len(body))
 	}
-	var seq uint64
-	err = l.locked(func() error {
-		if err := l.prepare(now); err != nil {
+	if 1+nonceLen+len(body)+1 > maxJournalRecord {
+		var seq uint64
+		err := l.lockedSeal(func(time.Time) error {
+			var err error
+			seq, err = l.writeEncoded(body)
 			return err
-		}
-		var err error
-		if seq, err = l.writeEncoded(body); err != nil {
-			return err
-		}
-		if err := l.maybeCheckpoint(now, false); err != nil {
-			// The event is written; a failed checkpoint is retried on the
-			// next append, so report it without failing this one.
-			l.opts.Logger.Warn("audit checkpoint failed", "err", err)
-		}
-		return nil
-	})
-	if err != nil {
+		})
+		return seq, err
+	}
+	nonce := newNonce()
+	rec := make([]byte, 0, 1+nonceLen+len(body)+1)
+	rec = append(rec, recordSep)
+	rec = append(rec, nonce[:]...)
+	rec = append(append(rec, body...), '\n')
+	if err := l.journalWrite(rec, l.opts.Sync == SyncEveryEvent); err != nil {
 		return 0, err
+	}
+	seq, err := l.sealLoop(nonce[:], true, nil, 0)
+	if err != nil {
+		return seq, fmt.Errorf("the event is in the audit journal but sealing it into the log failed: %w", err)
 	}
 	return seq, nil
 }
 
-// locked runs f holding both the in-process mutex and the file lock that
-// serialize writers across processes. A checkpoint written under the lock
-// is fsynced after the lock is released (syncAfterUnlock is deferred
-// first, so it runs last).
-func (l *Log) locked(f func() error) error {
-	l.mu.Lock()
+// sealLoop seals the journal whenever the seal lock is free, as long as
+// the journal grew since it was last read (info, size; first: try once
+// regardless). It returns the sequence number of the record own when it
+// sealed it.
+//
+// No record is stranded. A writer W finishes writing record R (at t1), then
+// tries the lock (t2 > t1). If the try fails, a holder H holds it at t2, and
+// H releases it at t3 > t2. H read the journal's size at some time ts during
+// its hold: if ts >= t1, H sealed R; if ts < t1, H's re-check below, made
+// after t3, sees the journal larger than what H read and H tries again. If
+// that try fails, a later holder H2 took the lock after t3 and reads the
+// size after that, so it sees R, and so on. The in-process mutex is
+// released before the re-check too, so goroutines sharing a Log are
+// covered by the same argument. A holder killed with the lock leaves
+// records for the next writer or reader (Seal) to seal.
+func (l *Log) sealLoop(own []byte, first bool, info os.FileInfo, size int64) (uint64, error) {
+	jp := journalPath(l.path)
+	var ownSeq uint64
+	for first || journalGrew(jp, info, size) {
+		first = false
+		if !l.mu.TryLock() {
+			return ownSeq, nil // that goroutine seals, then re-checks
+		}
+		if l.closed {
+			l.mu.Unlock()
+			return ownSeq, errors.New("audit log is closed")
+		}
+		ok, err := tryLockFile(l.lockf)
+		if err != nil || !ok {
+			l.mu.Unlock()
+			if err != nil {
+				return ownSeq, fmt.Errorf("locking audit log: %w", err)
+			}
+			return ownSeq, nil // the holder seals, then re-checks
+		}
+		var s uint64
+		s, info, size, err = l.hold(own, nil)
+		if s != 0 {
+			ownSeq = s
+		}
+		if err != nil {
+			return ownSeq, err
+		}
+	}
+	return ownSeq, nil
+}
+
+// hold does a sealer's work holding l.mu and the file lock, and releases
+// both: it repairs the log's tail, rotates when due, seals the journal,
+// runs f (a locked append), signs a checkpoint when due, records the seal
+// position and compacts the journal. The log is fsynced after unlocking
+// when a checkpoint was written.
+func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, info os.FileInfo, size int64, err error) {
 	defer l.mu.Unlock()
+	defer l.syncAfterUnlock()
+	defer unlockFile(l.lockf)
+	now := l.opts.Now().UTC()
+	l.sealedValid, l.rotated = false, false
+	if err := l.prepare(now); err != nil {
+		return 0, nil, 0, err
+	}
+	ownSeq, size, err = l.sealJournal(now, own)
+	info = l.jrInfo
+	if err != nil {
+		return ownSeq, info, size, err
+	}
+	if f != nil {
+		if err := f(now); err != nil {
+			return ownSeq, info, size, err
+		}
+	}
+	if err := l.maybeCheckpoint(now, false); err != nil {
+		// The events are written; a failed checkpoint is retried on the
+		// next append, so report it without failing this one.
+		l.opts.Logger.Warn("audit checkpoint failed", "err", err)
+	}
+	return ownSeq, info, size, l.finishHold()
+}
+
+// lockedSeal waits for the seal lock and runs f after sealing the journal
+// (locked appends, checkpoints, Seal), then re-checks the journal like
+// sealLoop.
+func (l *Log) lockedSeal(f func(now time.Time) error) error {
+	l.mu.Lock()
 	if l.closed {
+		l.mu.Unlock()
 		return errors.New("audit log is closed")
 	}
 	if err := lockFile(l.lockf); err != nil {
+		l.mu.Unlock()
 		return fmt.Errorf("locking audit log: %w", err)
 	}
-	defer l.syncAfterUnlock()
-	defer unlockFile(l.lockf)
-	return f()
+	_, info, size, err := l.hold(nil, f)
+	if err != nil {
+		return err
+	}
+	_, err = l.sealLoop(nil, false, info, size)
+	return err
 }
 
-// AppendBatch writes events as consecutive events under one lock and
-// returns the sequence number of the first. It is for importers and
-// producers that buffer (a gateway, a migration): each event is validated
-// first, so a bad one writes none of them. Checkpoints are signed after the
-// batch as after any append.
+// Seal numbers and chains every event still waiting in the journal and
+// returns the last sequence number. Readers (verify, show, export, report)
+// call it first so that they see every event appended so far; it waits for
+// the seal lock.
+func (l *Log) Seal(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var seq uint64
+	err := l.lockedSeal(func(time.Time) error {
+		seq = l.seq
+		return nil
+	})
+	return seq, err
+}
+
+// AppendBatch writes events as consecutive events under the seal lock
+// (waiting for it) and returns the sequence number of the first. It is for
+// importers and producers that buffer (a gateway, a migration): each event
+// is validated first, so a bad one writes none of them. Checkpoints are
+// signed after the batch as after any append.
 func (l *Log) AppendBatch(ctx context.Context, events []Event) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -223,11 +363,7 @@ func (l *Log) AppendBatch(ctx context.Context, events []Event) (uint64, error) {
 		return 0, nil
 	}
 	var first uint64
-	err := l.locked(func() error {
-		now := l.opts.Now().UTC()
-		if err := l.prepare(now); err != nil {
-			return err
-		}
+	err := l.lockedSeal(func(now time.Time) error {
 		first = l.seq + 1
 		seq, hash := l.seq, l.hash
 		var buf []byte
@@ -244,26 +380,7 @@ func (l *Log) AppendBatch(ctx context.Context, events []Event) (uint64, error) {
 			buf = append(append(buf, b...), '\n')
 			seq, hash = e.Seq, lineHash(b)
 		}
-		n, err := l.f.Write(buf)
-		if err != nil {
-			if n > 0 {
-				_ = l.f.Truncate(l.cacheSize)
-			}
-			l.cacheOK = false
-			return fmt.Errorf("writing audit log: %w", err)
-		}
-		if l.opts.Sync == SyncEveryEvent {
-			if err := l.f.Sync(); err != nil {
-				l.cacheOK = false
-				return fmt.Errorf("syncing audit log: %w", err)
-			}
-		}
-		l.seq, l.hash = seq, hash
-		l.cacheSize += int64(len(buf))
-		if err := l.maybeCheckpoint(now, false); err != nil {
-			l.opts.Logger.Warn("audit checkpoint failed", "err", err)
-		}
-		return nil
+		return l.writeLines(buf, seq, hash)
 	})
 	if err != nil {
 		return 0, err
@@ -292,11 +409,7 @@ func (l *Log) Checkpoint(ctx context.Context) (uint64, error) {
 		return 0, errors.New("no audit signing key configured (audit.key in the policy, or --key)")
 	}
 	var seq uint64
-	err := l.locked(func() error {
-		now := l.opts.Now().UTC()
-		if err := l.prepare(now); err != nil {
-			return err
-		}
+	err := l.lockedSeal(func(now time.Time) error {
 		if err := l.maybeCheckpoint(now, true); err != nil {
 			return err
 		}
@@ -310,8 +423,9 @@ func (l *Log) Checkpoint(ctx context.Context) (uint64, error) {
 }
 
 // prepare brings the cached tail up to date under the lock: it follows a
-// rotation done by another process, repairs a torn last line, continues a
-// segment whose opening was interrupted, and rotates when due.
+// rotation done by another process, repairs a torn last line, and
+// continues a segment whose opening was interrupted. (Rotation comes after
+// the journal's seal position is reconciled with the log: sealJournal.)
 func (l *Log) prepare(now time.Time) error {
 	if err := l.follow(); err != nil {
 		return err
@@ -343,7 +457,13 @@ func (l *Log) prepare(now time.Time) error {
 			return fmt.Errorf("syncing audit log: %w", err)
 		}
 	}
+	return nil
+}
+
+// rotateIfDue rotates when the active segment reached RotateSize.
+func (l *Log) rotateIfDue(now time.Time) error {
 	if l.opts.RotateSize > 0 && l.cacheSize >= l.opts.RotateSize {
+		l.rotated = true
 		return l.rotate(now)
 	}
 	return nil
@@ -367,9 +487,18 @@ func (l *Log) follow() error {
 		return err
 	}
 	l.f.Close()
-	l.f = f
+	l.setActive(f)
 	l.cacheOK = false
 	return nil
+}
+
+// setActive makes f the active segment.
+func (l *Log) setActive(f *os.File) {
+	l.f = f
+	l.logIno = 0
+	if fi, err := f.Stat(); err == nil {
+		l.logIno = fileIno(fi)
+	}
 }
 
 // readTail finds the last complete event of the active segment. A last line
@@ -470,39 +599,15 @@ func (l *Log) write(e *Event) (uint64, error) {
 // writeEncoded appends an event encoded with seq 0 and an empty prev,
 // filling both in.
 func (l *Log) writeEncoded(body []byte) (uint64, error) {
-	const seq0, prev0 = `{"v":1,"seq":0,`, `,"prev":"",`
-	i := bytes.Index(body, []byte(prev0))
-	if !bytes.HasPrefix(body, []byte(seq0)) || i < 0 {
-		return 0, errors.New("audit event encoding has an unexpected shape") // a bug in warden
+	line, err := sealLine(make([]byte, 0, len(body)+96), body, l.seq+1, l.hash)
+	if err != nil {
+		return 0, err
 	}
-	seq := l.seq + 1
-	line := make([]byte, 0, len(body)+96)
-	line = append(line, `{"v":1,"seq":`...)
-	line = strconv.AppendUint(line, seq, 10)
-	line = append(line, ',')
-	line = append(line, body[len(seq0):i]...)
-	line = append(line, `,"prev":"`...)
-	line = append(line, l.hash...)
-	line = append(line, `",`...)
-	line = append(line, body[i+len(prev0):]...)
-	n := len(line)
-	line = append(line, '\n')
-	if w, err := l.f.Write(line); err != nil {
-		if w > 0 {
-			_ = l.f.Truncate(l.cacheSize)
-		}
-		l.cacheOK = false
-		return 0, fmt.Errorf("writing audit log: %w", err)
+	hash := lineHash(line)
+	if err := l.writeLines(append(line, '\n'), l.seq+1, hash); err != nil {
+		return 0, err
 	}
-	if l.opts.Sync == SyncEveryEvent {
-		if err := l.f.Sync(); err != nil {
-			l.cacheOK = false
-			return 0, fmt.Errorf("syncing audit log: %w", err)
-		}
-	}
-	l.seq, l.hash = seq, lineHash(line[:n])
-	l.cacheSize += int64(len(line))
-	return seq, nil
+	return l.seq, nil
 }
 
 func lineHash(line []byte) string {
@@ -603,7 +708,7 @@ func (l *Log) rotate(now time.Time) error {
 		return err
 	}
 	l.f.Close()
-	l.f = f
+	l.setActive(f)
 	l.seq, l.hash = st.Seq, st.Hash // the chain continues across segments
 	l.cacheSize, l.cacheOK = 0, true
 	tree := st.Tree.clone()
@@ -985,21 +1090,32 @@ func (l *Log) maybeCheckpoint(now time.Time, force bool) error {
 	if l.opts.Signer == nil || l.seq == 0 {
 		return nil
 	}
-	st, err := l.loadStateFile()
 	due := force
 	if !due {
-		if err != nil {
+		// The last checkpoint is remembered in the seal position; the
+		// .state file is read only when it is not.
+		ckSize, ckTime := l.sealed.ckSize, time.Unix(0, l.sealed.ckTime)
+		known := l.sealedValid && ckSize > 0
+		if !known {
+			if st, err := l.loadStateFile(); err == nil {
+				ckSize, ckTime, known = st.CheckpointSize, st.CheckpointTime, true
+				if l.sealedValid {
+					l.sealed.ckSize, l.sealed.ckTime = ckSize, ckTime.UnixNano()
+				}
+			}
+		}
+		if !known {
 			due = true // no state yet: build it now (and sign the first checkpoint)
 		} else {
-			since := l.seq - min(st.CheckpointSize, l.seq)
+			since := l.seq - min(ckSize, l.seq)
 			due = (l.opts.CheckpointEvery > 0 && since >= uint64(l.opts.CheckpointEvery)) ||
-				(l.opts.CheckpointInterval > 0 && since > 0 && now.Sub(st.CheckpointTime) >= l.opts.CheckpointInterval)
+				(l.opts.CheckpointInterval > 0 && since > 0 && now.Sub(ckTime) >= l.opts.CheckpointInterval)
 		}
 	}
 	if !due {
 		return nil
 	}
-	st, err = l.catchUp()
+	st, err := l.catchUp()
 	if err != nil {
 		return err
 	}
@@ -1021,6 +1137,9 @@ func (l *Log) maybeCheckpoint(now time.Time, force bool) error {
 	st.Tree.addRecord(mustLastLine(l))
 	st.Offset, st.Seq, st.Hash = l.cacheSize, l.seq, l.hash
 	st.CheckpointSize, st.CheckpointTime = uint64(c.Size), now
+	if l.sealedValid {
+		l.sealed.ckSize, l.sealed.ckTime = uint64(c.Size), now.UnixNano()
+	}
 	if err := writeFileAtomic(l.path+".checkpoint", []byte(msg)); err != nil {
 		return fmt.Errorf("saving latest audit checkpoint: %w", err)
 	}

@@ -49,7 +49,24 @@ func helperAppend(spec string) int {
 		return 3
 	}
 	defer l.Close()
+	// Journal compaction knobs for TestJournalCompaction.
+	if os.Getenv("WARDEN_AUDIT_HELPER_REMOVE") != "" {
+		l.removeJournal = true
+	}
+	if n, err := strconv.ParseInt(os.Getenv("WARDEN_AUDIT_HELPER_COMPACT"), 10, 64); err == nil {
+		l.compactSize = n
+	}
 	pace, _ := time.ParseDuration(os.Getenv("WARDEN_AUDIT_HELPER_PACE"))
+	// WARDEN_AUDIT_HELPER_PLAIN: write plain JSON lines with O_APPEND (no
+	// chain, no journal), the floor for the benchmark.
+	var plain *os.File
+	if os.Getenv("WARDEN_AUDIT_HELPER_PLAIN") != "" {
+		if plain, err = os.OpenFile(parts[0]+".plain", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		defer plain.Close()
+	}
 	lat := make([]time.Duration, 0, n)
 	for i := range n {
 		if pace > 0 {
@@ -58,6 +75,18 @@ func helperAppend(spec string) int {
 		e := Event{Kind: KindAgentAction, Actor: Actor{Agent: "claude", Session: parts[1]},
 			Summary: fmt.Sprintf("exec: step %d", i), Decision: DecisionAllow, Rules: []string{"r" + parts[1]}}
 		start := time.Now()
+		if plain != nil {
+			line, err := e.marshal()
+			if err == nil {
+				_, err = plain.Write(append(line, '\n'))
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 3
+			}
+			lat = append(lat, time.Since(start))
+			continue
+		}
 		if _, err := l.Append(context.Background(), e); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 3

@@ -70,9 +70,12 @@ type VerifyReport struct {
 	LastSeq     uint64   `json:"last_seq"`
 	Checkpoints int      `json:"checkpoints"`
 	// LastCheckpoint is the size of the last checkpoint that verified.
-	LastCheckpoint int64    `json:"last_checkpoint"`
-	Problem        *Problem `json:"problem,omitempty"`
-	Warnings       []string `json:"warnings,omitempty"`
+	LastCheckpoint int64 `json:"last_checkpoint"`
+	// Pending counts events appended to the journal and not yet sealed
+	// into the chain (see Pending); they are not verified.
+	Pending  int      `json:"pending,omitempty"`
+	Problem  *Problem `json:"problem,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Intact reports whether no problem was found.
@@ -101,6 +104,14 @@ func Verify(path string, opts VerifyOptions) (*VerifyReport, error) {
 		return nil, fmt.Errorf("no audit log at %s", path)
 	}
 	v := &verifier{opts: opts, rep: &VerifyReport{}, roots: map[int64]*tlog.Hash{}}
+	defer func() {
+		if n, err := Pending(path); err != nil {
+			v.rep.Warnings = append(v.rep.Warnings, err.Error())
+		} else if n > 0 {
+			v.rep.Pending = n
+			v.rep.Warnings = append(v.rep.Warnings, fmt.Sprintf("%d event(s) are in the journal %s and not sealed into the chain yet, so not verified: the next append or any 'warden audit' command with write access seals them", n, filepath.Base(journalPath(path))))
+		}
+	}()
 	for _, s := range segs {
 		v.rep.Segments = append(v.rep.Segments, filepath.Base(s))
 	}

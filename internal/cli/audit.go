@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -118,7 +120,27 @@ func (f *auditFlags) load(e *Env) (*policy.Effective, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return eff, auditLogPath(eff, e.Dir, f.log), nil
+	path := auditLogPath(eff, e.Dir, f.log)
+	sealPending(e, eff, path)
+	return eff, path, nil
+}
+
+// sealPending seals the events still waiting in the audit journal (their
+// writers found another writer sealing, and that one was killed), so that
+// readers see every event appended so far. Without write access it warns
+// and leaves them; verify reports them as pending.
+func sealPending(e *Env, eff *policy.Effective, path string) {
+	if _, err := os.Stat(audit.JournalPath(path)); err != nil {
+		return
+	}
+	l, err := audit.Open(path, audit.OptionsFromPolicy(eff.Audit, nil))
+	if err == nil {
+		_, err = l.Seal(context.Background())
+		l.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "warden: warning: events waiting in %s were not sealed into the log: %v\n", audit.JournalPath(path), err)
+	}
 }
 
 func newAuditCmd(e *Env) *cobra.Command {
@@ -750,5 +772,42 @@ func recordGateRun(ctx context.Context, e *Env, eff *policy.Effective, g gateRun
 		Decision:     decision,
 		PolicySHA256: eff.SHA256,
 	}
+	fitGateEvent(&ev)
 	return l.Append(ctx, ev)
+}
+
+// fitGateEvent keeps a scan.gate event under audit.MaxEventSize: a scan
+// with hundreds of findings (a large lockfile's vulnerabilities) must still
+// be recorded, not fail. When the references do not all fit, the most
+// severe are kept (stable within a severity) and the summary says how many
+// were left out; the scan's own report still lists every finding.
+func fitGateEvent(ev *audit.Event) {
+	// Room for what Append adds (schema, seq, time, hashes) and slack.
+	const limit = audit.MaxEventSize - 2048
+	size := func() int {
+		b, _ := json.Marshal(ev)
+		return len(b)
+	}
+	if size() <= limit {
+		return
+	}
+	all := ev.Findings
+	refs := slices.Clone(all)
+	slices.SortStableFunc(refs, func(a, b audit.FindingRef) int { return cmp.Compare(b.Severity, a.Severity) })
+	total := len(refs)
+	summary := ev.Summary
+	// The largest prefix that fits, by bisection.
+	lo, hi := 0, total
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		ev.Findings = refs[:m]
+		ev.Summary = fmt.Sprintf("%s; %d of %d findings recorded, the most severe (event size limit)", summary, m, total)
+		if size() <= limit {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	ev.Findings = refs[:lo]
+	ev.Summary = fmt.Sprintf("%s; %d of %d findings recorded, the most severe (event size limit)", summary, lo, total)
 }

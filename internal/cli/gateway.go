@@ -36,8 +36,11 @@ Supported today: the Anthropic Messages API and the OpenAI Chat Completions
 and Responses APIs (streaming and tool calls).
 Limits per key: requests per minute, tokens and spend per UTC day (429 with
 Retry-After when reached).
-Not yet: attested confidential upstreams (classifications that require
-attestation are refused).`,
+Confidential upstreams (confidential: true) are used only after their
+attestation (AMD SEV-SNP, Intel TDX, NVIDIA GPU token) verifies against the
+policy's models.attestation and is bound to their TLS key; code of a
+classification in models.require_attestation goes only to them. Any
+attestation failure refuses the request (403) and is audited.`,
 		Example: `  warden gateway keygen --id alice --team payments --classification internal
   ANTHROPIC_API_KEY=sk-ant-... warden gateway serve --config gateway.yaml`,
 	}
@@ -73,6 +76,15 @@ repository's effective policy, then proxies until interrupted. The config:
         requests_per_minute: 60
         tokens_per_day: 2000000        # as the upstream reports them
         spend_per_day: 20              # USD, priced with prices below
+    - name: tee
+      provider: anthropic
+      url: https://tee.example.com:8443  # must be https: attestation binds its TLS key
+      confidential: true
+      attestation:
+        evidence: [sev-snp, nvidia-eat]  # kinds that must all verify (sev-snp, tdx, nvidia-eat)
+        # evidence_url: https://tee.example.com:8443/.well-known/warden-attestation  (default)
+        # ca_file: tee-ca.pem   or   pin_only: true (the attested key is the only TLS check)
+        # collateral: document | fetch | none
   aliases:                             # name clients use -> real model; the policy sees the real one
     fast: anthropic/claude-haiku-4-5
   prices:                              # USD per million tokens
@@ -114,7 +126,10 @@ repository's effective policy, then proxies until interrupted. The config:
 			if err != nil {
 				return err
 			}
-			return serveGateway(cmd.Context(), cfg.Listen, g.Handler(), eff, logger)
+			ctx, stop := context.WithCancel(cmd.Context())
+			defer stop()
+			go g.Run(ctx) // scheduled re-attestation of confidential upstreams
+			return serveGateway(ctx, cfg.Listen, g.Handler(), eff, logger)
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "gateway config file (upstreams and virtual keys)")

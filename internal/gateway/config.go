@@ -14,6 +14,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/wardenhq/warden/internal/attest"
 	"github.com/wardenhq/warden/internal/policy"
 )
 
@@ -54,9 +55,53 @@ type Upstream struct {
 	APIKeyEnv string `yaml:"api_key_env"`
 	// Models are globs of the model names this upstream serves.
 	Models []string `yaml:"models"`
-	// Confidential marks an upstream running in a TEE whose attestation
-	// must verify before restricted code goes to it.
+	// Confidential marks an upstream running in a TEE: the gateway sends it
+	// nothing before its attestation verifies (see Attestation), and code
+	// of a classification in models.require_attestation goes only to such
+	// upstreams.
 	Confidential bool `yaml:"confidential"`
+	// Attestation says how a confidential upstream proves itself.
+	Attestation UpstreamAttestation `yaml:"attestation"`
+}
+
+// Collateral modes of UpstreamAttestation.
+const (
+	// CollateralDocument: vendor collateral (VCEK, Intel TCB info, QE
+	// identity, CRLs) must come with the evidence (the SNP report's
+	// certificate table or the document's collateral list). The default.
+	CollateralDocument = "document"
+	// CollateralFetch: what the document lacks is fetched from AMD KDS /
+	// Intel PCS (and revocation lists are checked).
+	CollateralFetch = "fetch"
+	// CollateralNone: TDX quotes are checked for signature and PCK chain
+	// only, not for an up-to-date TCB; SNP reports must carry their
+	// certificates. Not for production.
+	CollateralNone = "none"
+)
+
+// UpstreamAttestation configures how a confidential upstream is attested.
+type UpstreamAttestation struct {
+	// Evidence lists the evidence kinds that must all verify: sev-snp,
+	// tdx, nvidia-eat (e.g. [sev-snp, nvidia-eat] for a CPU TEE with a
+	// GPU in confidential-computing mode).
+	Evidence []string `yaml:"evidence"`
+	// EvidenceURL is where the upstream's attestation agent answers;
+	// default <url>/.well-known/warden-attestation. It must be served by
+	// the same TLS key as the model API.
+	EvidenceURL string `yaml:"evidence_url"`
+	// CAFile is a PEM file of CA certificates for the upstream's TLS
+	// certificate (default: the system roots).
+	CAFile string `yaml:"ca_file"`
+	// PinOnly accepts a TLS certificate no CA signed (a key generated
+	// inside the TEE): the attested key pin is then the only check.
+	PinOnly bool `yaml:"pin_only"`
+	// Collateral is document (default), fetch or none.
+	Collateral string `yaml:"collateral"`
+	// SNPRootsFile is a PEM file of an AMD ARK and ASK that replace the
+	// AMD roots embedded in go-sev-guest (private or test roots).
+	SNPRootsFile string `yaml:"sev_snp_roots_file"`
+	// TDXRootsFile is a PEM file of roots that replace Intel's SGX root.
+	TDXRootsFile string `yaml:"tdx_roots_file"`
 }
 
 // Key is a virtual key: agents hold the key, the gateway holds its hash.
@@ -133,6 +178,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 				return nil, fmt.Errorf("%s.models: bad glob %q", at, m)
 			}
 		}
+		if err := checkAttestation(at, &c.Upstreams[i], pu); err != nil {
+			return nil, err
+		}
 	}
 	ids := map[string]bool{}
 	for i, k := range c.Keys {
@@ -183,6 +231,52 @@ func (c *Config) price(model string) *Price {
 		if ok, _ := doublestar.Match(c.Prices[i].Model, model); ok {
 			return &c.Prices[i]
 		}
+	}
+	return nil
+}
+
+// checkAttestation validates a confidential upstream's attestation block,
+// filling in defaults; a non-confidential upstream must not have one.
+func checkAttestation(at string, u *Upstream, pu *url.URL) error {
+	a := &u.Attestation
+	if !u.Confidential {
+		if len(a.Evidence) > 0 || a.EvidenceURL != "" || a.CAFile != "" || a.PinOnly || a.Collateral != "" || a.SNPRootsFile != "" || a.TDXRootsFile != "" {
+			return fmt.Errorf("%s.attestation: only a confidential upstream is attested; add confidential: true or remove attestation", at)
+		}
+		return nil
+	}
+	if pu.Scheme != "https" {
+		return fmt.Errorf("%s.url: a confidential upstream must be https (its attestation is bound to its TLS key)", at)
+	}
+	if len(a.Evidence) == 0 {
+		return fmt.Errorf("%s.attestation.evidence: list the evidence kinds that must verify (sev-snp, tdx, nvidia-eat)", at)
+	}
+	seen := map[string]bool{}
+	for _, k := range a.Evidence {
+		switch k {
+		case attest.KindSEVSNP, attest.KindTDX, attest.KindNVIDIAEAT:
+		default:
+			return fmt.Errorf("%s.attestation.evidence: %q is not one of sev-snp, tdx, nvidia-eat", at, k)
+		}
+		if seen[k] {
+			return fmt.Errorf("%s.attestation.evidence: %s listed twice", at, k)
+		}
+		seen[k] = true
+	}
+	if a.EvidenceURL == "" {
+		a.EvidenceURL = strings.TrimRight(u.URL, "/") + "/.well-known/warden-attestation"
+	} else if eu, err := url.Parse(a.EvidenceURL); err != nil || eu.Scheme != "https" || eu.Host != pu.Host || eu.User != nil || eu.RawQuery != "" {
+		return fmt.Errorf("%s.attestation.evidence_url: %q must be an https URL on the upstream's own host (%s), without a query", at, a.EvidenceURL, pu.Host)
+	}
+	switch a.Collateral {
+	case "":
+		a.Collateral = CollateralDocument
+	case CollateralDocument, CollateralFetch, CollateralNone:
+	default:
+		return fmt.Errorf("%s.attestation.collateral: %q is not one of document, fetch, none", at, a.Collateral)
+	}
+	if a.PinOnly && a.CAFile != "" {
+		return fmt.Errorf("%s.attestation: pin_only and ca_file exclude each other", at)
 	}
 	return nil
 }

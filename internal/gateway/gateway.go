@@ -11,7 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,11 +21,14 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/wardenhq/warden/internal/attest"
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan/secrets"
@@ -58,6 +61,14 @@ type Gateway struct {
 	metrics *metrics
 	limits  *limiter
 	now     func() time.Time
+	// keys maps the SHA-256 of each virtual key to its entry.
+	keys map[[sha256.Size]byte]*Key
+	// attestors attest the confidential upstreams, by name.
+	attestors map[string]*attestor
+	// vendor fetches JWKS and attestation collateral.
+	vendor      *http.Client
+	vendorMu    sync.Mutex
+	vendorCache map[string]cachedAnswer
 }
 
 // Options are what a Gateway needs from outside.
@@ -71,6 +82,14 @@ type Options struct {
 	// PlaceholderKey: 32 random bytes per gateway process.
 	PlaceholderKey []byte
 	Transport      http.RoundTripper
+	// UpstreamRoots, if set, are the CA roots for confidential upstreams'
+	// TLS certificates (tests); otherwise each upstream's
+	// attestation.ca_file, or the system roots.
+	UpstreamRoots *x509.CertPool
+	// VendorClient fetches the JWKS (models.attestation.jwks_url) and, with
+	// collateral: fetch, AMD KDS / Intel PCS collateral. Default: a client
+	// with a 30 s timeout.
+	VendorClient *http.Client
 }
 
 // New builds a Gateway.
@@ -90,20 +109,66 @@ func New(o Options) (*Gateway, error) {
 	tr := o.Transport
 	if tr == nil {
 		tr = &http.Transport{
-			Proxy:                 nil,
-			MaxIdleConnsPerHost:   64,
+			Proxy: nil,
+			// Keep-alive connections to each upstream, enough for bursts:
+			// a new TCP (and TLS) connection per request costs more than
+			// everything else the gateway does.
+			MaxIdleConns:          1024,
+			MaxIdleConnsPerHost:   256,
 			IdleConnTimeout:       90 * time.Second,
 			ResponseHeaderTimeout: time.Duration(o.Config.Timeout),
 			ForceAttemptHTTP2:     true,
+			// The answer is passed on as the upstream sends it: no
+			// transparent gzip, which would hold back streamed events
+			// and cost a decompression per answer.
+			DisableCompression: true,
+			WriteBufferSize:    32 << 10,
+			ReadBufferSize:     32 << 10,
 		}
 	}
 	g := &Gateway{
 		cfg: o.Config, pol: o.Policy, secrets: o.Secrets, getenv: o.Getenv,
 		client: &http.Client{Transport: tr}, audit: o.Audit, log: o.Logger,
 		phKey: o.PlaceholderKey, metrics: newMetrics(), now: time.Now,
+		vendor: o.VendorClient, vendorCache: map[string]cachedAnswer{},
+	}
+	if g.vendor == nil {
+		g.vendor = &http.Client{Timeout: 30 * time.Second}
 	}
 	g.limits = newLimiter(func() time.Time { return g.now() })
+	g.keys = make(map[[sha256.Size]byte]*Key, len(o.Config.Keys))
+	for i := range o.Config.Keys {
+		var h [sha256.Size]byte
+		if n, err := hex.Decode(h[:], []byte(o.Config.Keys[i].SHA256)); err != nil || n != sha256.Size {
+			return nil, fmt.Errorf("gateway: key %s: sha256 is not 64 hex digits", o.Config.Keys[i].ID)
+		}
+		if g.keys[h] != nil {
+			return nil, fmt.Errorf("gateway: keys %s and %s are the same key", g.keys[h].ID, o.Config.Keys[i].ID)
+		}
+		g.keys[h] = &o.Config.Keys[i]
+	}
+	var err error
+	if g.attestors, err = newAttestors(g, o); err != nil {
+		return nil, err
+	}
 	return g, nil
+}
+
+// Run re-attests every confidential upstream on a schedule until ctx is
+// done: once at start, then before each attestation expires
+// (models.attestation.max_age), so requests rarely wait for one. Without
+// Run, attestation happens on demand before a request. It returns when ctx
+// is done.
+func (g *Gateway) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, a := range g.attestors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.loop(ctx)
+		}()
+	}
+	wg.Wait()
 }
 
 // Handler is the gateway's HTTP surface.
@@ -140,6 +205,7 @@ type request struct {
 	stream         bool
 	redacted       []secrets.Match
 	upstream       string
+	attested       string // verified evidence of a confidential upstream
 	status         int
 	inTokens       int
 	outTokens      int
@@ -204,14 +270,9 @@ func (g *Gateway) authenticate(r *http.Request) *Key {
 	if tok == "" {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(tok))
-	h := hex.EncodeToString(sum[:])
-	for i := range g.cfg.Keys {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(strings.ToLower(g.cfg.Keys[i].SHA256))) == 1 {
-			return &g.cfg.Keys[i]
-		}
-	}
-	return nil
+	// The lookup is by the SHA-256 of the presented token: its timing
+	// tells nothing about any configured key.
+	return g.keys[sha256.Sum256([]byte(tok))]
 }
 
 func (g *Gateway) serve(a *api, upstreamPath string) http.HandlerFunc {
@@ -246,23 +307,24 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 			rq.classification = h
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	body, err := readBody(r)
 	if err != nil || len(body) > MaxBody {
 		reason = "request body unreadable or too large"
 		apiError(w, http.StatusRequestEntityTooLarge, "request_too_large", "warden gateway: request body unreadable or over 32 MiB")
 		return
 	}
-	var head struct {
-		Model  string `json:"model"`
-		Stream bool   `json:"stream"`
-		// The answer's token cap, by API.
-		MaxTokens           int64 `json:"max_tokens"`
-		MaxCompletionTokens int64 `json:"max_completion_tokens"`
-		MaxOutputTokens     int64 `json:"max_output_tokens"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil || head.Model == "" {
+	// One pass reads the head and collects every string's text for the
+	// secret scan (see scanRequest).
+	texts := getTexts()
+	defer putTexts(texts)
+	head, err := scanRequest(body, texts.add)
+	if err != nil || head.Model == "" {
 		reason = "request is not a " + a.name + " request"
-		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: the body must be a JSON "+a.name+" request with a model")
+		msg := "warden gateway: the body must be a JSON " + a.name + " request with a model"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		apiError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
 	rq.model, rq.stream = head.Model, head.Stream
@@ -286,16 +348,10 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 			qualified, rq.classification, listOrNone(allowed)))
 		return
 	}
-	if slices.Contains(g.pol.Models.RequireAttestation, rq.classification) {
-		// Attested upstreams are not supported yet: refusing is the only
-		// safe answer (fail closed).
-		reason = fmt.Sprintf("%s code requires an attested confidential upstream; none is verified", rq.classification)
-		apiError(w, http.StatusForbidden, "permission_error", "warden gateway: "+reason+". The request was not sent.")
-		return
-	}
+	needAttestation := slices.Contains(g.pol.Models.RequireAttestation, rq.classification)
 
 	ph := newPlaceholders(g.phKey)
-	out, found, err := redactBody(g.secrets, body, ph)
+	out, found, err := redactBody(g.secrets, body, texts.b, ph)
 	if err != nil {
 		reason = "request body is not JSON"
 		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: "+err.Error())
@@ -340,7 +396,28 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	}
 	defer func() { g.metrics.tokens(rq.key.ID, rq.inTokens, rq.outTokens) }()
 
-	resp, up, err := g.forward(a, upstreamPath, r, out)
+	resp, up, att, err := g.forward(a, upstreamPath, r, out, needAttestation)
+	var refusal *attestRefusal
+	if errors.As(err, &refusal) {
+		for _, f := range refusal.failures {
+			g.metrics.refused(f.upstream, f.check)
+		}
+		rq.status = http.StatusForbidden
+		if needAttestation {
+			reason = fmt.Sprintf("%s code requires an attested confidential upstream: %s", rq.classification, refusal.detail())
+			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+				"warden gateway: %s code requires an attested confidential upstream, and none verified (%s). The request was not sent; ask your security team to check the upstream's attestation.",
+				rq.classification, refusal.detail()))
+		} else {
+			reason = "attestation failed: " + refusal.detail()
+			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+				"warden gateway: the confidential upstream for this model failed attestation (%s). The request was not sent.", refusal.detail()))
+		}
+		return
+	}
+	if att != nil {
+		rq.attested = att.summary()
+	}
 	if err != nil {
 		decision = audit.DecisionAllow
 		reason = "upstream failed: " + err.Error()
@@ -359,7 +436,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	}
 	for k, v := range resp.Header {
 		for _, p := range a.answerPrefixes {
-			if strings.HasPrefix(strings.ToLower(k), p) {
+			if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
 				w.Header()[k] = v
 			}
 		}
@@ -395,6 +472,9 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	if json.Unmarshal(data, &u) == nil {
 		rq.inTokens, rq.outTokens = u.Usage.in(), u.Usage.out()
 	}
+	// The answer is complete only after the deferred audit event is
+	// written: a client that has its answer finds the event in the log.
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(resp.StatusCode)
 	w.Write(data)
 }
@@ -406,14 +486,41 @@ func listOrNone(l []string) string {
 	return strings.Join(l, ", ")
 }
 
+// attestRefusal is forward's answer when the only upstreams it could use
+// failed attestation: the request is refused, never sent elsewhere.
+type attestRefusal struct {
+	failures []*attestFailure
+	none     string // set when no confidential upstream serves the model
+}
+
+func (r *attestRefusal) Error() string { return r.detail() }
+
+func (r *attestRefusal) detail() string {
+	if r.none != "" {
+		return r.none
+	}
+	var parts []string
+	seen := map[string]bool{}
+	for _, f := range r.failures {
+		if s := f.Error(); !seen[s] {
+			seen[s] = true
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // forward sends the request to the first upstream that serves the model,
 // moving on to the next (with a short backoff) on a connection error, a
-// 429 or a 5xx, as long as nothing has been sent to the client.
-func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*http.Response, *Upstream, error) {
+// 429 or a 5xx, as long as nothing has been sent to the client. A
+// confidential upstream is used only with a verified attestation, over a
+// connection whose TLS key is the attested one; with needAttestation only
+// confidential upstreams are candidates.
+func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, needAttestation bool) (*http.Response, *Upstream, *attestation, error) {
 	var cands []*Upstream
 	for i := range g.cfg.Upstreams {
 		u := &g.cfg.Upstreams[i]
-		if u.Provider != a.provider || u.Confidential {
+		if u.Provider != a.provider || (needAttestation && !u.Confidential) {
 			continue
 		}
 		if len(u.Models) == 0 || matchAny(u.Models, modelOf(body)) {
@@ -421,22 +528,15 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*h
 		}
 	}
 	if len(cands) == 0 {
-		return nil, nil, errors.New("no upstream is configured for this model")
-	}
-	var lastErr error
-	attempts := len(cands) + g.cfg.Retries
-	for i := 0; i < attempts; i++ {
-		u := cands[i%len(cands)]
-		if i > 0 {
-			select {
-			case <-r.Context().Done():
-				return nil, nil, r.Context().Err()
-			case <-time.After(time.Duration(50*i) * time.Millisecond):
-			}
+		if needAttestation {
+			return nil, nil, nil, &attestRefusal{none: "no confidential upstream is configured for this model"}
 		}
+		return nil, nil, nil, errors.New("no upstream is configured for this model")
+	}
+	newReq := func(u *Upstream) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, strings.TrimRight(u.URL, "/")+path, bytes.NewReader(body))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, h := range a.passHeaders {
 			if v := r.Header.Get(h); v != "" {
@@ -450,7 +550,65 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*h
 				req.Header.Set("x-api-key", g.getenv(u.APIKeyEnv))
 			}
 		}
-		resp, err := g.client.Do(req)
+		return req, nil
+	}
+	var (
+		lastErr error
+		fails   []*attestFailure
+	)
+	attestFail := func(err error) {
+		var f *attestFailure
+		if errors.As(err, &f) && !slices.ContainsFunc(fails, func(x *attestFailure) bool { return x.upstream == f.upstream }) {
+			fails = append(fails, f)
+		}
+		lastErr = err
+	}
+	attempts := len(cands) + g.cfg.Retries
+	for i := 0; i < attempts; i++ {
+		u := cands[i%len(cands)]
+		if i > 0 {
+			select {
+			case <-r.Context().Done():
+				return nil, nil, nil, r.Context().Err()
+			case <-time.After(time.Duration(50*i) * time.Millisecond):
+			}
+		}
+		client := g.client
+		var (
+			at *attestor
+			st *attestation
+		)
+		if u.Confidential {
+			at = g.attestors[u.Name]
+			var err error
+			if st, err = at.ensure(r.Context()); err != nil {
+				attestFail(err)
+				continue
+			}
+			client = at.client
+		}
+		req, err := newReq(u)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil && at != nil && at.takeMismatch() {
+			// A new connection met another TLS key (a restarted or
+			// replaced machine): attest it, then try once more.
+			if st, err = at.ensure(r.Context()); err != nil {
+				attestFail(err)
+				continue
+			}
+			if req, err = newReq(u); err != nil {
+				return nil, nil, nil, err
+			}
+			resp, err = client.Do(req)
+			if err != nil && at.takeMismatch() {
+				attestFail(&attestFailure{upstream: u.Name, check: checkTLSKey,
+					err: fmt.Errorf("%w: the connection's TLS key differs from the key the evidence was bound to", attest.ErrUnverified)})
+				continue
+			}
+		}
 		if err != nil {
 			lastErr = fmt.Errorf("%s: %v", u.Name, errors.Unwrap(err))
 			continue
@@ -463,9 +621,13 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte) (*h
 				continue
 			}
 		}
-		return resp, u, nil
+		return resp, u, st, nil
 	}
-	return nil, nil, lastErr
+	var f *attestFailure
+	if errors.As(lastErr, &f) {
+		return nil, nil, nil, &attestRefusal{failures: fails}
+	}
+	return nil, nil, nil, lastErr
 }
 
 func matchAny(globs []string, s string) bool {
@@ -478,10 +640,7 @@ func matchAny(globs []string, s string) bool {
 }
 
 func modelOf(body []byte) string {
-	var h struct {
-		Model string `json:"model"`
-	}
-	_ = json.Unmarshal(body, &h)
+	h, _ := scanRequest(body, nil)
 	return h.Model
 }
 
@@ -493,8 +652,11 @@ func pumpSSE(w http.ResponseWriter, body io.Reader, write func(io.Writer, []byte
 	br := bufio.NewReaderSize(body, 64<<10)
 	var ev bytes.Buffer
 	for {
-		line, err := br.ReadBytes('\n')
+		line, err := br.ReadSlice('\n')
 		ev.Write(line)
+		if err == bufio.ErrBufferFull {
+			continue // a line longer than the buffer: read on
+		}
 		if len(bytes.TrimRight(line, "\r\n")) == 0 || err != nil {
 			if ev.Len() > 0 {
 				write(w, ev.Bytes())
@@ -529,6 +691,13 @@ type sseDelta struct {
 }
 
 func (g *Gateway) writeEvent(w io.Writer, ev []byte, ph *placeholders, blocks map[int]*streamRestorer, rq *request) {
+	if ph.Len() == 0 {
+		// Nothing to restore: only the usage events need reading.
+		if name := sseEventName(ev); name != "" && name != "message_start" && name != "message_delta" {
+			w.Write(ev)
+			return
+		}
+	}
 	data := sseData(ev)
 	if data == nil {
 		w.Write(ev)
@@ -594,6 +763,19 @@ func writeDelta(w io.Writer, index int, typ, field, text string) {
 	fmt.Fprintf(w, "event: content_block_delta\ndata: %s\n\n", b)
 }
 
+// sseEventName returns the name an SSE event gives on its "event:" line
+// when that is its first line, or "".
+func sseEventName(ev []byte) string {
+	rest, ok := bytes.CutPrefix(ev, []byte("event:"))
+	if !ok {
+		return ""
+	}
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	return string(bytes.TrimSpace(rest))
+}
+
 // sseData returns the data payload of one SSE event (joined data lines).
 func sseData(ev []byte) []byte {
 	var out []byte
@@ -655,6 +837,9 @@ func (g *Gateway) record(ctx context.Context, rq *request, decision, reason stri
 	alias := ""
 	if rq.alias != "" {
 		alias = " alias=" + rq.alias
+	}
+	if rq.attested != "" {
+		alias += " attested=" + rq.attested
 	}
 	e.Summary = fmt.Sprintf("gateway: team=%s model=%s/%s%s classification=%s upstream=%s status=%d tokens_in=%d tokens_out=%d redactions=%d",
 		team, rq.api.provider, rq.model, alias, rq.classification, rq.upstream, rq.status, rq.inTokens, rq.outTokens, len(rq.redacted))

@@ -23,6 +23,9 @@ type metrics struct {
 	limitedBy map[[2]string]uint64 // key, limit
 	tokensBy  map[[2]string]uint64 // key, direction
 	spendBy   map[string]int64     // micro-USD
+	// attestation
+	attestBy  map[[2]string]uint64 // upstream, result ("verified" or the failed check)
+	refusedBy map[[2]string]uint64 // upstream, failed check
 }
 
 func newMetrics() *metrics {
@@ -31,6 +34,7 @@ func newMetrics() *metrics {
 		buckets:   []float64{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120},
 		counts:    make([]uint64, 12),
 		limitedBy: map[[2]string]uint64{}, tokensBy: map[[2]string]uint64{}, spendBy: map[string]int64{},
+		attestBy: map[[2]string]uint64{}, refusedBy: map[[2]string]uint64{},
 	}
 }
 
@@ -65,6 +69,24 @@ func (m *metrics) tokens(key string, in, out int) {
 func (m *metrics) spent(key string, micro int64) {
 	m.mu.Lock()
 	m.spendBy[key] += micro
+	m.mu.Unlock()
+}
+
+// attested counts one attestation of upstream: check "" verified,
+// otherwise the check that failed.
+func (m *metrics) attested(upstream, check string) {
+	if check == "" {
+		check = "verified"
+	}
+	m.mu.Lock()
+	m.attestBy[[2]string{upstream, check}]++
+	m.mu.Unlock()
+}
+
+// refused counts a request refused because upstream's attestation failed.
+func (m *metrics) refused(upstream, check string) {
+	m.mu.Lock()
+	m.refusedBy[[2]string{upstream, check}]++
 	m.mu.Unlock()
 }
 
@@ -111,6 +133,16 @@ func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "# TYPE warden_gateway_tokens_total counter")
 	for _, k := range sortedPairs(m.tokensBy) {
 		fmt.Fprintf(w, "warden_gateway_tokens_total{key=%q,direction=%q} %d\n", k[0], k[1], m.tokensBy[k])
+	}
+	fmt.Fprintln(w, "# HELP warden_gateway_attestations_total Attestations of confidential upstreams, by result (verified or the check that failed).")
+	fmt.Fprintln(w, "# TYPE warden_gateway_attestations_total counter")
+	for _, k := range sortedPairs(m.attestBy) {
+		fmt.Fprintf(w, "warden_gateway_attestations_total{upstream=%q,result=%q} %d\n", k[0], k[1], m.attestBy[k])
+	}
+	fmt.Fprintln(w, "# HELP warden_gateway_attestation_refusals_total Requests refused because a confidential upstream's attestation failed, by upstream and failed check.")
+	fmt.Fprintln(w, "# TYPE warden_gateway_attestation_refusals_total counter")
+	for _, k := range sortedPairs(m.refusedBy) {
+		fmt.Fprintf(w, "warden_gateway_attestation_refusals_total{upstream=%q,check=%q} %d\n", k[0], k[1], m.refusedBy[k])
 	}
 	fmt.Fprintln(w, "# HELP warden_gateway_spend_usd_total Spend priced from the config's prices, per virtual key.")
 	fmt.Fprintln(w, "# TYPE warden_gateway_spend_usd_total counter")

@@ -6,7 +6,7 @@ import "github.com/wardenhq/warden/internal/finding"
 
 // builtinYAMLSHA256 is the sha256 of the builtin.yaml this was generated
 // from; Load falls back to parsing the YAML if they differ.
-const builtinYAMLSHA256 = "f26b9b9347db76baadf2689578c57cead2dabc0bb3cda3ed7402a3d733b133bd"
+const builtinYAMLSHA256 = "32a5e17011df0db6dcd5661643e908e17047ce9f7fae993701f84b8008a69897"
 
 var _ = finding.SeverityInfo
 
@@ -40,6 +40,7 @@ func builtinPolicy() *Policy {
 			Attestation: Attestation{
 				Measurements: map[string][]string{},
 				JWKSURL:      "https://nras.attestation.nvidia.com/.well-known/jwks.json",
+				MaxAge:       Duration(600000000000),
 			},
 		},
 		Agent: Agent{
@@ -447,6 +448,7 @@ var builtinKeys = []string{
 	"models.attestation.audience",
 	"models.attestation.issuer",
 	"models.attestation.jwks_url",
+	"models.attestation.max_age",
 	"models.attestation.measurements",
 	"models.require_attestation",
 	"models.require_attestation[0]",

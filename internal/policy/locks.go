@@ -26,7 +26,7 @@ import (
 //     off < info < ... < critical.
 //   - booleans that switch a protection on (agent.scan_on_stop,
 //     agent.session_context, dependencies.typosquat) may not go to false.
-//   - limits: gates.max_db_age, audit.checkpoint_every and
+//   - limits: gates.max_db_age, models.attestation.max_age, audit.checkpoint_every and
 //     audit.checkpoint_interval only shorter (0, no limit, is loosest);
 //     audit.retention only longer; gates.max_file_size only larger.
 //   - allow lists (models.allow per classification, agent.files.read_allow,
@@ -141,7 +141,7 @@ func (c *lockCtx) check(key string, b, r reflect.Value) {
 		if b.Bool() && !r.Bool() {
 			c.add(key, "may not be turned off")
 		}
-	case "gates.max_db_age", "audit.checkpoint_interval", "audit.checkpoint_every":
+	case "gates.max_db_age", "audit.checkpoint_interval", "audit.checkpoint_every", "models.attestation.max_age":
 		bv, rv := b.Int(), r.Int()
 		if bv != 0 && (rv == 0 || rv > bv) {
 			c.add(key, "%s is looser than the organization's %s (only shorter is tighter; 0 means no limit)", fmtVal(r), fmtVal(b))

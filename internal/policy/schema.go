@@ -71,6 +71,10 @@ type Attestation struct {
 	// Issuer and Audience are the token's expected iss and aud.
 	Issuer   string `yaml:"issuer"`
 	Audience string `yaml:"audience"`
+	// MaxAge is how long a verified attestation is trusted: the gateway
+	// re-attests an upstream before using it once this much time has passed
+	// since its last verification (and bounds a GPU token's age).
+	MaxAge Duration `yaml:"max_age"`
 }
 
 // Decision is what a rule decides for an agent action.

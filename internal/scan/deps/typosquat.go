@@ -1,21 +1,24 @@
 package deps
 
-//go:generate go run ./internal/genpopular -o popular.txt.gz
+//go:generate go run ./internal/genpopular -o popular
 
 import (
-	"bytes"
-	"compress/gzip"
 	_ "embed"
-	"io"
-	"slices"
 	"strings"
 	"sync"
 
+	"github.com/wardenhq/warden/internal/scan/deps/internal/popidx"
 	"github.com/wardenhq/warden/internal/vulndb"
 )
 
-//go:embed popular.txt.gz
-var popularGz []byte
+// The popularity indexes are embedded as strings: read-only data in the
+// binary, searched in place (see popidx), never decoded or copied.
+var (
+	//go:embed popular/npm.idx
+	popularNPM string
+	//go:embed popular/pypi.idx
+	popularPyPI string
+)
 
 // Suspect is a name that looks like a popular package.
 type Suspect struct {
@@ -26,92 +29,33 @@ type Suspect struct {
 	Kind string
 }
 
-// popular is one ecosystem's popular names, most popular first, with
-// indexes of their normalized forms.
-type popular struct {
-	rank         map[string]int      // target name -> rank (0 = most popular)
-	names        []string            // the names compared against, by rank
-	known        []string            // further names known to exist, sorted
-	deletes      map[string][]int32  // every one-character deletion of a target (and itself) -> targets
-	sepless      map[string]int32    // name without - _ . -> most popular target
-	skeleton     map[string]int32    // homoglyph-folded name -> most popular target
-	scoped       map[string][]int32  // npm: bare name of a very popular scoped package -> targets (dropped scope)
-	scopedByBare map[string][]int32  // npm: bare name of any scoped target -> targets (scope typos)
-	scopes       map[string]struct{} // npm: popular scopes
+// popularIndexes opens each ecosystem's index the first time that
+// ecosystem is checked; opening reads a header and checks bounds.
+var popularIndexes = map[string]func() *popidx.Index{
+	vulndb.NPM:  sync.OnceValue(func() *popidx.Index { return mustOpen("npm", popularNPM) }),
+	vulndb.PyPI: sync.OnceValue(func() *popidx.Index { return mustOpen("PyPI", popularPyPI) }),
 }
 
-var (
-	popularOnce sync.Once
-	popularData map[string]*popular
-	// PopularDate is the date of the package lists the embedded data was
-	// built from.
-	popularDate string
-)
+func mustOpen(eco, data string) *popidx.Index {
+	ix, err := popidx.Open(data)
+	if err != nil {
+		// The data is compiled in and checked by the tests: a failure
+		// here is a broken build, not bad input.
+		panic("deps: embedded popularity index for " + eco + " is corrupt: " + err.Error())
+	}
+	return ix
+}
+
+func popularFor(eco string) *popidx.Index {
+	if open := popularIndexes[eco]; open != nil {
+		return open()
+	}
+	return nil
+}
 
 // PopularDate is when the embedded popularity lists were taken.
 func PopularDate() string {
-	loadPopular()
-	return popularDate
-}
-
-func loadPopular() {
-	popularOnce.Do(func() {
-		popularData = map[string]*popular{}
-		zr, err := gzip.NewReader(bytes.NewReader(popularGz))
-		if err != nil {
-			panic("deps: embedded popular.txt.gz is corrupt: " + err.Error())
-		}
-		raw, err := io.ReadAll(zr)
-		if err != nil {
-			panic("deps: embedded popular.txt.gz is corrupt: " + err.Error())
-		}
-		// Names are substrings of one string: no allocation per name. The
-		// generator wrote them normalized, targets by rank, known sorted.
-		data := string(raw)
-		var cur *popular
-		known := false
-		for len(data) > 0 {
-			var line string
-			line, data, _ = strings.Cut(data, "\n")
-			switch {
-			case strings.HasPrefix(line, "# "):
-				if i := strings.Index(line, "dated "); i >= 0 {
-					popularDate = strings.TrimSpace(line[i+6:])
-				}
-			case strings.HasPrefix(line, "@") && !strings.Contains(line, "/"):
-				// "@npm" starts the names compared against, "@npm known"
-				// the further names that are merely known to exist.
-				eco, rest, _ := strings.Cut(line[1:], " ")
-				known = rest == "known"
-				if popularData[eco] == nil {
-					popularData[eco] = &popular{rank: make(map[string]int, 20000)}
-				}
-				cur = popularData[eco]
-			case line != "" && cur != nil:
-				if known {
-					cur.known = append(cur.known, line)
-				} else if _, dup := cur.rank[line]; !dup {
-					cur.rank[line] = len(cur.names)
-					cur.names = append(cur.names, line)
-				}
-			}
-		}
-		for eco, p := range popularData {
-			if !slices.IsSorted(p.known) {
-				slices.Sort(p.known)
-			}
-			p.index(eco)
-		}
-	})
-}
-
-// isKnown reports whether n is a target or a known name.
-func (p *popular) isKnown(n string) bool {
-	if _, ok := p.rank[n]; ok {
-		return true
-	}
-	_, ok := slices.BinarySearch(p.known, n)
-	return ok
+	return popularFor(vulndb.NPM).Date()
 }
 
 func normalizeForSquat(eco, name string) string {
@@ -129,81 +73,32 @@ const minEditLen = 5
 // distance ("uuid" is, "ms" is not).
 const minTargetLen = 4
 
-// scopeTargets: only this many most popular scoped packages are compared
-// against bare names (a dropped scope).
-const scopeTargets = 1500
-
-func (p *popular) index(eco string) {
-	p.sepless = map[string]int32{}
-	p.skeleton = map[string]int32{}
-	p.scoped = map[string][]int32{}
-	p.scopedByBare = map[string][]int32{}
-	p.scopes = map[string]struct{}{}
-	first := func(m map[string]int32, k string, i int32) {
-		if _, ok := m[k]; !ok {
-			m[k] = i
-		}
-	}
-	for i, n := range p.names {
-		id := int32(i)
-		first(p.sepless, sepless(n), id)
-		first(p.skeleton, skeleton(n), id)
-		if scope, bare, ok := splitScope(n); ok {
-			// @types/x is named after x, so a bare x is not a dropped scope.
-			if scope != "types" && i < scopeTargets {
-				p.scoped[bare] = append(p.scoped[bare], id)
-			}
-			p.scopes[scope] = struct{}{}
-			p.scopedByBare[bare] = append(p.scopedByBare[bare], id)
-		}
-	}
-}
-
 // nameAlphabet is what package names are made of (after lower-casing).
 const nameAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789-._"
 
-// forEachEdit calls f with every string one edit away from s: one byte
-// deleted, inserted or substituted, or two adjacent bytes swapped. The
-// slice is reused between calls (f must not keep it), so that a caller
-// looking it up in a map as m[string(v)] allocates nothing.
-func forEachEdit(s string, f func(v []byte)) {
-	buf := make([]byte, 0, len(s)+1)
-	for i := 0; i < len(s); i++ {
-		f(append(append(buf[:0], s[:i]...), s[i+1:]...))
-		if i+1 < len(s) && s[i] != s[i+1] {
-			f(append(append(append(buf[:0], s[:i]...), s[i+1], s[i]), s[i+2:]...))
-		}
-		for j := 0; j < len(nameAlphabet); j++ {
-			if c := nameAlphabet[j]; c != s[i] {
-				f(append(append(append(buf[:0], s[:i]...), c), s[i+1:]...))
-			}
-		}
+// oneEdit reports whether t is s with one edit: one byte deleted, one
+// byte of nameAlphabet inserted or substituted, or two adjacent different
+// bytes swapped (forEachEdit in the tests generates exactly these).
+func oneEdit(s, t string) bool {
+	i := 0
+	for i < len(s) && i < len(t) && s[i] == t[i] {
+		i++
 	}
-	for i := 0; i <= len(s); i++ {
-		for j := 0; j < len(nameAlphabet); j++ {
-			f(append(append(append(buf[:0], s[:i]...), nameAlphabet[j]), s[i:]...))
+	switch len(t) - len(s) {
+	case -1: // deletion
+		return s[i+1:] == t[i:]
+	case 1: // insertion of t[i]
+		return strings.IndexByte(nameAlphabet, t[i]) >= 0 && s[i:] == t[i+1:]
+	case 0:
+		if i == len(s) {
+			return false // the same name
 		}
-	}
-}
-
-func sepless(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || r == '.' {
-			return -1
+		if i+1 < len(s) && s[i] == t[i+1] && s[i+1] == t[i] && s[i+2:] == t[i+2:] {
+			return true // adjacent swap
 		}
-		return r
-	}, s)
-}
-
-var homoglyphs = strings.NewReplacer("rn", "m", "vv", "w", "cl", "d", "0", "o", "1", "l", "i", "l", "!", "l", "|", "l", "5", "s", "$", "s", "3", "e", "@", "a")
-
-// skeleton folds characters that look alike (l/1/i, 0/o, rn/m, vv/w) and
-// drops separators, so that look-alike spellings share a skeleton.
-func skeleton(s string) string {
-	if sc, bare, ok := splitScope(s); ok {
-		return "@" + homoglyphs.Replace(sepless(sc)) + "/" + homoglyphs.Replace(sepless(bare))
+		return strings.IndexByte(nameAlphabet, t[i]) >= 0 && s[i+1:] == t[i+1:]
 	}
-	return homoglyphs.Replace(sepless(s))
+	return false
 }
 
 var (
@@ -233,111 +128,97 @@ func stripAffixes(eco, s string) string {
 	return s
 }
 
-func splitScope(s string) (scope, bare string, ok bool) {
-	if !strings.HasPrefix(s, "@") {
-		return "", "", false
-	}
-	scope, bare, ok = strings.Cut(s[1:], "/")
-	return scope, bare, ok && scope != "" && bare != ""
-}
-
 // IsPopular reports whether name is among the ecosystem's popular
 // packages in the embedded lists.
 func IsPopular(ecosystem, name string) bool {
-	loadPopular()
-	p := popularData[ecosystem]
-	if p == nil {
-		return false
-	}
-	return p.isKnown(normalizeForSquat(ecosystem, name))
+	ix := popularFor(ecosystem)
+	return ix != nil && ix.Find(normalizeForSquat(ecosystem, name)) >= 0
 }
 
 // CheckName reports whether name looks like a typosquat or hallucination
 // of a popular package of the ecosystem, and which one. Popular names
 // themselves, and ecosystems without popularity data, are never suspects.
 func CheckName(ecosystem, name string) (Suspect, bool) {
-	loadPopular()
-	p := popularData[ecosystem]
-	if p == nil || name == "" {
+	ix := popularFor(ecosystem)
+	if ix == nil || name == "" {
 		return Suspect{}, false
 	}
 	n := normalizeForSquat(ecosystem, name)
-	if p.isKnown(n) {
+	if ix.Find(n) >= 0 {
 		return Suspect{}, false
 	}
 	// Transforms are tried from the most to the least specific; the first
 	// that finds a popular name wins, the most popular one within it.
-	best := int32(-1)
-	consider := func(id int32) {
-		if id >= 0 && p.names[id] != n && (best < 0 || id < best) {
+	// A name's index is its rank: lower is more popular.
+	best := -1
+	consider := func(id int) {
+		if id >= 0 && id < ix.Targets() && ix.Name(id) != n && (best < 0 || id < best) {
 			best = id
 		}
-	}
-	lookup := func(m map[string]int32, k string) int32 {
-		if id, ok := m[k]; ok {
-			return id
-		}
-		return -1
 	}
 	steps := []struct {
 		kind string
 		try  func()
 	}{
-		{"separators", func() { consider(lookup(p.sepless, sepless(n))) }},
-		{"homoglyph", func() { consider(lookup(p.skeleton, skeleton(n))) }},
+		{"separators", func() { consider(ix.First(popidx.Sepless, popidx.SeplessOf(n))) }},
+		{"homoglyph", func() { consider(ix.First(popidx.Skeleton, popidx.SkeletonOf(n))) }},
 		{"scope", func() {
-			if scope, bare, ok := splitScope(n); ok {
+			if scope, bare, ok := popidx.SplitScope(n); ok {
 				// A typo in the scope of a popular scoped package.
-				if _, known := p.scopes[scope]; !known {
-					for _, id := range p.scopedAll(bare) {
-						s2, _, _ := splitScope(p.names[id])
-						if osaDistance(s2, scope) == 1 {
+				if ix.First(popidx.Scopes, scope) < 0 {
+					ix.Each(popidx.Bare, bare, func(id int) bool {
+						if s2, _, _ := popidx.SplitScope(ix.Name(id)); osaDistance(s2, scope) == 1 {
 							consider(id)
 						}
-					}
+						return true
+					})
 				}
 			} else if len(n) >= minEditLen {
 				// A dropped scope: "core" alone is too vague, so only
 				// longer bare names of very popular scoped packages.
-				for _, id := range p.scoped[n] {
-					consider(id)
-				}
+				ix.Each(popidx.Dropped, n, func(id int) bool { consider(id); return true })
 			}
 		}},
 		{"affix", func() {
 			if a := stripAffixes(ecosystem, n); a != n {
-				if id, ok := p.rank[a]; ok && id < len(p.names) {
-					consider(int32(id))
-				}
+				consider(ix.Find(a))
 			}
 		}},
 		{"edit distance 1", func() {
 			if len(n) < minEditLen {
 				return
 			}
-			// Every name one edit away (deletion, insertion, substitution,
-			// adjacent swap) is looked up: a few hundred map probes, no
-			// index to build at start-up.
-			forEachEdit(n, func(v []byte) {
-				if id, ok := p.rank[string(v)]; ok && id < len(p.names) && len(v) >= minTargetLen {
-					consider(int32(id))
+			// A popular name t one edit away from n shares a one-byte
+			// deletion with it (symmetric deletion): t is a deletion of
+			// n, n a deletion of t, or both lose the byte that differs
+			// (substitution) or one of the two swapped. About 2*len(n)
+			// probes of the pre-built tables; oneEdit confirms.
+			check := func(id int) bool {
+				if id >= 0 && id < ix.Targets() {
+					if t := ix.Name(id); len(t) >= minTargetLen && oneEdit(n, t) {
+						consider(id)
+					}
 				}
-			})
+				return true
+			}
+			ix.Each(popidx.Deletes, n, check)
+			for i := range len(n) {
+				if i > 0 && n[i] == n[i-1] {
+					continue // the same deletion as the byte before
+				}
+				d := n[:i] + n[i+1:]
+				check(ix.Find(d))
+				ix.Each(popidx.Deletes, d, check)
+			}
 		}},
 	}
 	for _, st := range steps {
 		st.try()
 		if best >= 0 {
-			return Suspect{Intended: p.names[best], Kind: st.kind}, true
+			return Suspect{Intended: ix.Name(best), Kind: st.kind}, true
 		}
 	}
 	return Suspect{}, false
-}
-
-// scopedAll returns every target whose bare name (after the scope) is
-// bare, for scope-typo checks.
-func (p *popular) scopedAll(bare string) []int32 {
-	return p.scopedByBare[bare]
 }
 
 // osaDistance is the optimal string alignment distance (Levenshtein plus

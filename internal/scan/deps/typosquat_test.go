@@ -107,11 +107,76 @@ func TestTyposquatAccuracy(t *testing.T) {
 }
 
 func BenchmarkCheckName(b *testing.B) {
-	loadPopular()
+	popularFor("npm")
+	popularFor("PyPI")
 	names := []string{"lodahs", "express", "my-internal-package-name", "@typess/node", "reqeusts"}
 	ecos := []string{"npm", "npm", "npm", "npm", "PyPI"}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		CheckName(ecos[i%len(names)], names[i%len(names)])
+	}
+}
+
+// TestEmbeddedIndexes: every embedded popularity index opens, carries the
+// lists' date, and finds each of its names at its rank.
+func TestEmbeddedIndexes(t *testing.T) {
+	for eco := range popularIndexes {
+		ix := popularFor(eco)
+		if ix.Date() != PopularDate() || ix.Targets() == 0 || ix.Targets() > ix.Len() {
+			t.Errorf("%s: date %q (want %q), %d targets of %d names", eco, ix.Date(), PopularDate(), ix.Targets(), ix.Len())
+		}
+		for i := 0; i < ix.Len(); i += 97 {
+			if n := ix.Name(i); ix.Find(n) != i || !IsPopular(eco, n) {
+				t.Errorf("%s: %q at rank %d, Find says %d", eco, n, i, ix.Find(n))
+			}
+		}
+	}
+}
+
+// forEachEdit calls f with every string one edit away from s: one byte
+// deleted, inserted or substituted (from nameAlphabet), or two adjacent
+// bytes swapped. It is the definition oneEdit is checked against.
+func forEachEdit(s string, f func(v string)) {
+	for i := 0; i < len(s); i++ {
+		f(s[:i] + s[i+1:])
+		if i+1 < len(s) && s[i] != s[i+1] {
+			f(s[:i] + string(s[i+1]) + string(s[i]) + s[i+2:])
+		}
+		for j := 0; j < len(nameAlphabet); j++ {
+			if c := nameAlphabet[j]; c != s[i] {
+				f(s[:i] + string(c) + s[i+1:])
+			}
+		}
+	}
+	for i := 0; i <= len(s); i++ {
+		for j := 0; j < len(nameAlphabet); j++ {
+			f(s[:i] + string(nameAlphabet[j]) + s[i:])
+		}
+	}
+}
+
+// TestOneEdit: oneEdit(s, t) holds exactly for the t forEachEdit makes
+// from s, over names with repeats, separators and scopes.
+func TestOneEdit(t *testing.T) {
+	for _, s := range []string{"lodash", "aab", "mongoose", "@types/node", "a-b.c", "ab", "x"} {
+		edits := map[string]bool{}
+		forEachEdit(s, func(v string) {
+			if v != s {
+				edits[v] = true
+			}
+		})
+		for v := range edits {
+			if !oneEdit(s, v) {
+				t.Errorf("oneEdit(%q, %q) = false, want true", s, v)
+			}
+		}
+		// Strings near s that are not one edit away.
+		others := []string{s, s + "@", "@" + s, s + "xy", "", strings.ToUpper(s)}
+		forEachEdit(s, func(v string) { forEachEdit(v, func(w string) { others = append(others, w) }) })
+		for _, w := range others {
+			if got := oneEdit(s, w); got != edits[w] {
+				t.Errorf("oneEdit(%q, %q) = %v, want %v", s, w, got, edits[w])
+			}
+		}
 	}
 }

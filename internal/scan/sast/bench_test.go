@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	sitter "github.com/smacker/go-tree-sitter"
 )
 
 // genFile builds a realistic file of about n lines by repeating a handler
@@ -152,4 +154,49 @@ func cpuTime() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkParse2000Lines splits the budget: tree-sitter's parse alone
+// (parse), plus copying the tree out of C (flatten), plus lowering into the
+// engine's tree (lower), for the same files as BenchmarkCheck2000Lines.
+func BenchmarkParse2000Lines(b *testing.B) {
+	grammars()
+	for _, c := range []struct {
+		ext string
+		g   *tsGrammar
+	}{{".py", gPython}, {".js", gJS}, {".ts", gTS}} {
+		src := genFile(c.ext, 2000)
+		b.Run(strings.TrimPrefix(c.ext, ".")+"/parse", func(b *testing.B) {
+			start := cpuTime()
+			for b.Loop() {
+				p := sitter.NewParser()
+				p.SetLanguage(c.g.lang)
+				tree, err := p.ParseCtx(context.Background(), nil, src)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tree.Close()
+				p.Close()
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+		b.Run(strings.TrimPrefix(c.ext, ".")+"/flatten", func(b *testing.B) {
+			start := cpuTime()
+			for b.Loop() {
+				if _, err := c.g.parse(context.Background(), src); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+		b.Run(strings.TrimPrefix(c.ext, ".")+"/lower", func(b *testing.B) {
+			start := cpuTime()
+			for b.Loop() {
+				if _, err := Parse(context.Background(), "gen"+c.ext, src); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
 }

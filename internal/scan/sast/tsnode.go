@@ -75,13 +75,13 @@ func (t *tnode) firstNamed() *tnode {
 	return nil
 }
 
-// tsGrammar is a tree-sitter language with its symbol names cached and a
-// pool of parsers (a parser is not safe for concurrent use).
+// tsGrammar is a tree-sitter language with its symbol and field names
+// cached. Each parse uses a fresh parser allocating from an arena (flat.go).
 type tsGrammar struct {
 	lang   *sitter.Language
+	python bool // indentation-sensitive: where a file may be split differs
 	names  []string
 	fields []string
-	pool   sync.Pool
 }
 
 func newGrammar(l *sitter.Language) *tsGrammar {
@@ -99,11 +99,6 @@ func newGrammar(l *sitter.Language) *tsGrammar {
 		}
 		g.fields = append(g.fields, f)
 	}
-	g.pool.New = func() any {
-		p := sitter.NewParser()
-		p.SetLanguage(l)
-		return p
-	}
 	return g
 }
 
@@ -119,29 +114,24 @@ const maxTreeDepth = 400
 func grammars() {
 	grammarOnce.Do(func() {
 		gPython = newGrammar(python.GetLanguage())
+		gPython.python = true
 		gJS = newGrammar(javascript.GetLanguage())
 		gTS = newGrammar(typescript.GetLanguage())
 		gTSX = newGrammar(tsx.GetLanguage())
 	})
 }
 
-// parseTS parses src and returns the copied tree.
+// parse parses src and returns the copied tree.
 func (g *tsGrammar) parse(ctx context.Context, src []byte) (*tnode, error) {
-	p := g.pool.Get().(*sitter.Parser)
-	defer g.pool.Put(p)
 	// A budget keeps a pathological file from stalling the parser (the
 	// grammar's error recovery can loop on some garbage input).
-	p.SetOperationLimit(int(parseBudget(len(src)) / time.Microsecond))
-	tree, err := p.ParseCtx(ctx, nil, src)
-	if err != nil || tree == nil {
-		p.Reset()
+	t, ok := g.parseMaybeSplit(ctx, src, uint64(parseBudget(len(src))/time.Microsecond))
+	if !ok {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("%w (%d bytes, budget %s)", ErrParseBudget, len(src), parseBudget(len(src)))
 	}
-	defer tree.Close()
-	t := g.flatten(tree.RootNode())
 	if t == nil {
 		return nil, fmt.Errorf("%w: could not copy the syntax tree", ErrParseBudget)
 	}

@@ -1,4 +1,4 @@
-// Command genpopular builds popular.txt.gz, the list of popular package
+// Command genpopular builds popular/*.idx, the list of popular package
 // names that the typosquat check compares against, from package lists in
 // the shape of warden's build environment:
 //
@@ -12,7 +12,6 @@ package main
 
 import (
 	"bufio"
-	"compress/gzip"
 	"flag"
 	"fmt"
 	"os"
@@ -22,11 +21,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wardenhq/warden/internal/scan/deps/internal/popidx"
 )
 
 func main() {
 	dir := flag.String("lists", os.Getenv("WARDEN_PACKAGE_LISTS"), "directory holding npm.tsv and pypi.tsv")
-	out := flag.String("o", "popular.txt.gz", "output file")
+	out := flag.String("o", "popular", "output directory (one index per ecosystem)")
 	nNPM := flag.Int("npm", 12000, "how many npm names to compare against (typosquat targets)")
 	nPyPI := flag.Int("pypi", 8000, "how many PyPI names to compare against (typosquat targets)")
 	kNPM := flag.Int("npm-known", 40000, "how many npm names count as known, never suspects")
@@ -122,22 +123,18 @@ func run(dir, out string, nNPM, nPyPI, kNPM, kPyPI int, date string) error {
 		}
 		date = st.ModTime().UTC().Format(time.DateOnly)
 	}
-	f, err := os.Create(out)
-	if err != nil {
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
-	w := bufio.NewWriter(zw)
-	fmt.Fprintf(w, "# warden popular packages, most popular first; lists dated %s\n", date)
-	// "@eco" lists the names typosquats are compared against, most
-	// popular first; "@eco known" the next most popular names, sorted,
-	// which exist and are never suspects. Names are written normalized as
-	// the check compares them (npm lower case, PyPI PEP 503).
+	// Each ecosystem's index holds its names normalized as the check
+	// compares them (npm lower case, PyPI PEP 503), most popular first:
+	// the first n are the names typosquats are compared against, the
+	// rest up to k merely known to exist (never suspects).
 	for _, sec := range []struct {
-		eco  string
-		list []entry
-		n, k int
-	}{{"npm", npm, nNPM, kNPM}, {"PyPI", pypi, nPyPI, kPyPI}} {
+		eco, file string
+		list      []entry
+		n, k      int
+	}{{"npm", "npm.idx", npm, nNPM, kNPM}, {"PyPI", "pypi.idx", pypi, nPyPI, kPyPI}} {
 		var names []string
 		seen := map[string]bool{}
 		for _, e := range sec.list {
@@ -150,24 +147,13 @@ func run(dir, out string, nNPM, nPyPI, kNPM, kPyPI int, date string) error {
 				break
 			}
 		}
-		fmt.Fprintf(w, "@%s\n", sec.eco)
-		for _, n := range names[:min(sec.n, len(names))] {
-			fmt.Fprintln(w, n)
+		b, err := popidx.Build(names, min(sec.n, len(names)), date)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sec.eco, err)
 		}
-		if len(names) > sec.n {
-			known := slices.Clone(names[sec.n:])
-			slices.Sort(known)
-			fmt.Fprintf(w, "@%s known\n", sec.eco)
-			for _, n := range known {
-				fmt.Fprintln(w, n)
-			}
+		if err := os.WriteFile(filepath.Join(out, sec.file), b, 0o644); err != nil {
+			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return f.Close()
+	return nil
 }
