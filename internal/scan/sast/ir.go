@@ -120,7 +120,7 @@ type Func struct {
 	// Exported is set for `export function GET` (Next.js route handlers).
 	Exported bool
 	// Recv is set for a Go method: Params[0] is its receiver.
-	Recv bool
+	Recv     bool
 	Off, End int
 	Line     int
 }
