@@ -2,10 +2,10 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
