@@ -94,7 +94,10 @@ type Log struct {
 	jrID        string
 	sealed      sealState
 	sealedValid bool // sealed was checked against the log in this hold
-	rotated     bool // the log rotated in this hold
+	// sealedMine: sealed is what this Log wrote to the lock file at the end
+	// of its last hold (so unless the log changed since, it is still there).
+	sealedMine bool
+	rotated    bool // the log rotated in this hold
 
 	// The tail of the active segment as last seen; valid while the file
 	// still has cacheSize bytes.
@@ -287,10 +290,12 @@ func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, info
 	defer unlockFile(l.lockf)
 	now := l.opts.Now().UTC()
 	l.sealedValid, l.rotated = false, false
+	mine := l.sealedMine
+	l.sealedMine = false
 	if err := l.prepare(now); err != nil {
 		return 0, nil, 0, err
 	}
-	ownSeq, size, err = l.sealJournal(now, own)
+	ownSeq, size, err = l.sealJournal(now, own, mine)
 	info = l.jrInfo
 	if err != nil {
 		return ownSeq, info, size, err
@@ -305,7 +310,11 @@ func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, info
 		// next append, so report it without failing this one.
 		l.opts.Logger.Warn("audit checkpoint failed", "err", err)
 	}
-	return ownSeq, info, size, l.finishHold()
+	if err := l.finishHold(); err != nil {
+		return ownSeq, info, size, err
+	}
+	l.sealedMine = l.sealedValid && l.jr != nil
+	return ownSeq, info, size, nil
 }
 
 // lockedSeal waits for the seal lock and runs f after sealing the journal
@@ -427,10 +436,15 @@ func (l *Log) Checkpoint(ctx context.Context) (uint64, error) {
 // continues a segment whose opening was interrupted. (Rotation comes after
 // the journal's seal position is reconciled with the log: sealJournal.)
 func (l *Log) prepare(now time.Time) error {
-	if err := l.follow(); err != nil {
+	// One stat of the path tells whether the active segment is still the
+	// file we hold (same inode) and how large it is.
+	size := int64(-1)
+	if onDisk, err := os.Stat(l.path); err == nil && l.logIno != 0 && fileIno(onDisk) == l.logIno {
+		size = onDisk.Size()
+	} else if err := l.follow(); err != nil {
 		return err
 	}
-	torn, err := l.readTail()
+	torn, err := l.readTail(size)
 	if err != nil {
 		return err
 	}
@@ -504,12 +518,16 @@ func (l *Log) setActive(f *os.File) {
 // readTail finds the last complete event of the active segment. A last line
 // without its newline is torn: it is cut off and described in the returned
 // Segment so the caller records the repair.
-func (l *Log) readTail() (*Segment, error) {
-	fi, err := l.f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+//
+// size is the segment's size when the caller knows it (-1: stat it).
+func (l *Log) readTail(size int64) (*Segment, error) {
+	if size < 0 {
+		fi, err := l.f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		size = fi.Size()
 	}
-	size := fi.Size()
 	if l.cacheOK && size == l.cacheSize {
 		return nil, nil
 	}
