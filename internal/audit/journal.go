@@ -453,6 +453,13 @@ func (l *Log) journalEnter() error {
 // and its id, or nil when there is no journal.
 func (l *Log) journalForSeal() (*os.File, os.FileInfo, error) {
 	jp := journalPath(l.path)
+	if !l.removeJournal && l.jr != nil {
+		// Never replaced (holes are punched instead): fstat is enough,
+		// unless someone removed it by hand.
+		if fi, err := l.jr.Stat(); err == nil && fileLinks(fi) > 0 {
+			return l.jr, fi, nil
+		}
+	}
 	fi, err := os.Stat(jp)
 	if errors.Is(err, os.ErrNotExist) {
 		if l.jr != nil {
@@ -769,7 +776,15 @@ func (l *Log) compactJournal(sealed int64) {
 
 // journalGrew reports whether the journal changed since a sealer read it
 // (info, size): then records may wait for a sealer.
-func journalGrew(jp string, info os.FileInfo, size int64) bool {
+//
+// jf, when not nil, is the sealer's descriptor of a journal that is never
+// replaced (hole punching): its fstat answers.
+func journalGrew(jp string, jf *os.File, info os.FileInfo, size int64) bool {
+	if jf != nil {
+		if fi, err := jf.Stat(); err == nil && fileLinks(fi) > 0 {
+			return fi.Size() > size
+		}
+	}
 	fi, err := os.Stat(jp)
 	if err != nil {
 		return false
