@@ -43,8 +43,11 @@ type Config struct {
 	Getenv func(string) string
 	// WardenPath is the warden executable; deleting it is tampering.
 	WardenPath string
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Compiled, when it was compiled from this Policy, Home and WardenPath,
+	// saves New the work (a long-lived process reuses it across requests).
+	Compiled *Compiled
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Guard decides agent actions. It is safe for concurrent use.
@@ -67,11 +70,32 @@ func New(cfg Config) (*Guard, error) {
 	if cfg.Getenv == nil {
 		cfg.Getenv = func(string) string { return "" }
 	}
+	if pc := cfg.Compiled; pc != nil && pc.c.pol == cfg.Policy && pc.home == cfg.Home && pc.warden == cfg.WardenPath {
+		return &Guard{cfg: cfg, pol: pc.c}, nil
+	}
 	c, err := compile(cfg.Policy, cfg.Home, cfg.WardenPath)
 	if err != nil {
 		return nil, err
 	}
 	return &Guard{cfg: cfg, pol: c}, nil
+}
+
+// Compiled is a policy's agent section prepared for deciding (globs,
+// regular expressions, rule tables). It is never modified, so Guards of
+// many requests may share it.
+type Compiled struct {
+	c            *compiled
+	home, warden string
+}
+
+// Compile prepares p for Guards whose Config has this Policy, Home and
+// WardenPath; its errors are New's.
+func Compile(p *policy.Policy, home, wardenPath string) (*Compiled, error) {
+	c, err := compile(p, home, wardenPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Compiled{c: c, home: home, warden: wardenPath}, nil
 }
 
 func (g *Guard) engines() ([]scan.Engine, error) {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	tdxtrust "github.com/google/go-tdx-guest/verify/trust"
 
 	// Before go-tdx-guest's init points the libraries' logger at stdout.
 	_ "github.com/wardenhq/warden/internal/attest/quietlog"
@@ -151,11 +152,22 @@ func tokenCheck(err error) string {
 }
 
 // tdxCheck classifies a go-tdx-guest verification error: a TCB level or
-// QE identity status the collateral does not accept is a TCB failure, the
-// rest are signatures, chains and collateral signatures.
+// QE identity status the collateral does not accept is a TCB failure;
+// collateral that could not be had (a getter error, a missing issuer
+// chain) is missing evidence; the rest are signatures and chains.
 func tdxCheck(err error) string {
-	if err != nil && (strings.Contains(err.Error(), "TCB") || strings.Contains(err.Error(), "tcb")) {
+	if err == nil {
+		return CheckSignature
+	}
+	msg := err.Error()
+	var recreate *tdxtrust.AttestationRecreationErr
+	switch {
+	case strings.Contains(msg, "TCB Status") || strings.Contains(msg, "no matching TCB level"):
 		return CheckTCB
+	case strings.Contains(msg, "has expired"): // collateral past its nextUpdate
+		return CheckExpired
+	case errors.As(err, &recreate) || strings.Contains(msg, "unable to receive") || strings.Contains(msg, "could not receive"):
+		return CheckEvidence
 	}
 	return CheckSignature
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -770,5 +772,42 @@ func recordGateRun(ctx context.Context, e *Env, eff *policy.Effective, g gateRun
 		Decision:     decision,
 		PolicySHA256: eff.SHA256,
 	}
+	fitGateEvent(&ev)
 	return l.Append(ctx, ev)
+}
+
+// fitGateEvent keeps a scan.gate event under audit.MaxEventSize: a scan
+// with hundreds of findings (a large lockfile's vulnerabilities) must still
+// be recorded, not fail. When the references do not all fit, the most
+// severe are kept (stable within a severity) and the summary says how many
+// were left out; the scan's own report still lists every finding.
+func fitGateEvent(ev *audit.Event) {
+	// Room for what Append adds (schema, seq, time, hashes) and slack.
+	const limit = audit.MaxEventSize - 2048
+	size := func() int {
+		b, _ := json.Marshal(ev)
+		return len(b)
+	}
+	if size() <= limit {
+		return
+	}
+	all := ev.Findings
+	refs := slices.Clone(all)
+	slices.SortStableFunc(refs, func(a, b audit.FindingRef) int { return cmp.Compare(b.Severity, a.Severity) })
+	total := len(refs)
+	summary := ev.Summary
+	// The largest prefix that fits, by bisection.
+	lo, hi := 0, total
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		ev.Findings = refs[:m]
+		ev.Summary = fmt.Sprintf("%s; %d of %d findings recorded, the most severe (event size limit)", summary, m, total)
+		if size() <= limit {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	ev.Findings = refs[:lo]
+	ev.Summary = fmt.Sprintf("%s; %d of %d findings recorded, the most severe (event size limit)", summary, lo, total)
 }

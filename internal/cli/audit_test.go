@@ -242,3 +242,47 @@ func TestRecordGateRun(t *testing.T) {
 		t.Errorf("report after a recorded gate run: exit %d\n%s", code, out)
 	}
 }
+
+// TestRecordGateRunManyFindings: a gate run with more findings than fit in
+// one audit event (a large lockfile's vulnerabilities) is still recorded,
+// with the most severe findings and a summary that says what was left out.
+func TestRecordGateRunManyFindings(t *testing.T) {
+	repo, env := auditRepo(t)
+	e := &Env{Dir: repo, Getenv: func(k string) string { return env[k] }}
+	eff, err := loadPolicy(e, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []finding.Finding
+	for i := range 1500 {
+		sev := finding.SeverityLow
+		if i%10 == 9 {
+			sev = finding.SeverityCritical
+		}
+		fs = append(fs, finding.Finding{RuleID: "deps/vulnerable", Engine: "deps", Severity: sev, Fingerprint: fmt.Sprintf("fp-%04d", i),
+			Location: finding.Location{Path: "package-lock.json", StartLine: i + 1},
+			Metadata: map[string]string{"package": fmt.Sprintf("pkg-%d", i), "version": "1.0.0", "advisory": fmt.Sprintf("GHSA-%04d", i)}})
+	}
+	seq, err := recordGateRun(context.Background(), e, eff, gateRun{Root: repo, Scope: audit.ScopeFull, Engines: []string{"deps"}, Files: 1, Findings: fs, Failed: true})
+	if err != nil {
+		t.Fatalf("recordGateRun with %d findings: %v", len(fs), err)
+	}
+	var got audit.Event
+	audit.Read(filepath.Join(repo, ".warden/audit/audit.jsonl"), audit.ReadOptions{}, func(r audit.Record) error {
+		if r.Seq == seq {
+			got = r.Event
+		}
+		return nil
+	})
+	crit := 0
+	for _, r := range got.Findings {
+		if r.Severity == finding.SeverityCritical {
+			crit++
+		}
+	}
+	n := len(got.Findings)
+	if n == 0 || n >= len(fs) || crit != 150 || got.Findings[0].Severity != finding.SeverityCritical ||
+		!strings.Contains(got.Summary, fmt.Sprintf("1500 finding(s), 150 blocking, 1 file(s); %d of 1500 findings recorded", n)) {
+		t.Errorf("recorded %d findings (%d critical), summary %q", n, crit, got.Summary)
+	}
+}

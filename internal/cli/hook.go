@@ -87,7 +87,11 @@ See docs/AGENTS.md for the configuration each agent needs.`,
 			if !ok {
 				return Usagef("unknown agent %q (want one of %s)", args[0], strings.Join(agentNames(), ", "))
 			}
-			resp := runHook(cmd.Context(), e, ad, defaultHookDeps, timeout, maxInput)
+			deps := defaultHookDeps
+			if e.hookDeps != nil {
+				deps = *e.hookDeps
+			}
+			resp := runHook(cmd.Context(), e, ad, deps, timeout, maxInput)
 			return writeHookResponse(e, resp)
 		},
 	}
@@ -234,6 +238,7 @@ func decideHook(ctx context.Context, e *Env, req *agent.Request, deps hookDeps) 
 		Home:       filepath.ToSlash(home),
 		Getenv:     e.Getenv,
 		WardenPath: filepath.ToSlash(self),
+		Compiled:   hp.compiledFor(filepath.ToSlash(home), filepath.ToSlash(self)),
 		// Problems that do not change the decision (an audit append that
 		// failed, unreadable session state) go to stderr, never stdout.
 		Log: slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),

@@ -18,6 +18,31 @@ import (
 
 type hookPolicy struct {
 	eff *policy.Effective
+
+	// The guard server keeps a hookPolicy for many requests: the agent
+	// section compiled once per home and warden path.
+	mu       sync.Mutex
+	compiled map[[2]string]*agent.Compiled
+}
+
+// compiledFor returns the policy compiled for a Guard with this home and
+// warden path, or nil when it does not compile (agent.New then reports why).
+func (hp *hookPolicy) compiledFor(home, wardenPath string) *agent.Compiled {
+	hp.mu.Lock()
+	defer hp.mu.Unlock()
+	key := [2]string{home, wardenPath}
+	if c, ok := hp.compiled[key]; ok {
+		return c
+	}
+	c, err := agent.Compile(&hp.eff.Policy, home, wardenPath)
+	if err != nil {
+		return nil
+	}
+	if hp.compiled == nil || len(hp.compiled) >= 16 {
+		hp.compiled = map[[2]string]*agent.Compiled{}
+	}
+	hp.compiled[key] = c
+	return c
 }
 
 // loadHookPolicy loads the effective policy for the repository at dir:

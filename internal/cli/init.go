@@ -29,6 +29,7 @@ type initFlags struct {
 	noPreCommit bool
 	noCI        bool
 	check       bool
+	noThin      bool
 }
 
 func newInitCmd(e *Env) *cobra.Command {
@@ -55,6 +56,11 @@ them when none is found); --agent chooses. Running init again changes
 nothing unless the policy changed. Every file it changes is first copied to
 <file>.warden-bak. A configuration file that is not valid JSON is refused
 with its line and column, and nothing at all is written.
+
+The hooks run the thin client 'warden-hook <agent>' when it is installed
+next to warden (go install ./cmd/...; it answers in about the time a process
+takes to start, from a per-user warden process it starts itself), else
+'warden hook <agent>'; --no-thin-client keeps the latter.
 
 --check reports, per agent (those detected, or --agent), whether warden's
 hooks are configured and whether they have fired (decisions from that agent
@@ -86,9 +92,36 @@ in the audit log); it exits 1 unless every one is configured and has fired.`,
 	f.StringVar(&fl.command, "command", "warden", "how the agents' hooks call warden (a `PATH` to the binary if it is not on the agents' PATH)")
 	f.BoolVar(&fl.noPreCommit, "no-pre-commit", false, "do not install the git pre-commit hook")
 	f.BoolVar(&fl.noCI, "no-ci", false, "do not write the GitHub Actions workflow")
+	f.BoolVar(&fl.noThin, "no-thin-client", false, "make the hooks run 'warden hook <agent>' even when the thin client warden-hook is installed next to warden")
 	f.BoolVar(&fl.check, "check", false, "report whether each agent's hooks are configured and have fired; change nothing")
 	_ = cmd.RegisterFlagCompletionFunc("agent", cobra.FixedCompletions(append(append([]string{}, install.Agents...), "all"), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// thinClientFor is how hooks call the thin client warden-hook when it is
+// installed next to the warden that command names: "warden-hook" when that
+// is what PATH finds, else its absolute path; "" when there is none.
+func thinClientFor(command string) string {
+	if len(strings.Fields(command)) != 1 {
+		return "" // a wrapper command line: keep it as it is
+	}
+	w, err := exec.LookPath(command)
+	if err != nil {
+		return ""
+	}
+	thin := filepath.Join(filepath.Dir(w), "warden-hook"+filepath.Ext(w))
+	if fi, err := os.Stat(thin); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return ""
+	}
+	if !strings.ContainsAny(command, `/\`) {
+		if p, err := exec.LookPath("warden-hook"); err == nil && p == thin {
+			return "warden-hook"
+		}
+	}
+	if abs, err := filepath.Abs(thin); err == nil {
+		return abs
+	}
+	return thin
 }
 
 // gitPaths returns the repository's top level and hooks directory, or
@@ -122,6 +155,9 @@ func (fl *initFlags) options(ctx context.Context, e *Env) (install.Options, erro
 	o := install.Options{
 		Dir: dir, Home: home, Agents: fl.agents, HooksDir: hooks,
 		WardenCommand: fl.command, NoPreCommit: fl.noPreCommit, NoCI: fl.noCI,
+	}
+	if !fl.noThin {
+		o.HookCommand = thinClientFor(fl.command)
 	}
 	if v := version(); strings.HasPrefix(v, "v") {
 		o.Version = v

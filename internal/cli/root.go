@@ -21,18 +21,26 @@ type Env struct {
 	Getenv func(string) string
 	// Dir is the working directory.
 	Dir string
+	// hookDeps, when set, replaces defaultHookDeps (the guard server's
+	// policy cache).
+	hookDeps *hookDeps
 }
 
 // Main runs warden with args (without the program name) and returns the
 // process exit code.
 func Main(ctx context.Context, args []string, e *Env) (code int) {
+	return run(ctx, args, e, newRootCmd)
+}
+
+// run is Main with the command tree built by newRoot.
+func run(ctx context.Context, args []string, e *Env, newRoot func(*Env) *cobra.Command) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(e.Stderr, "warden: internal error: %v\n%s", r, debug.Stack())
 			code = ExitInternal
 		}
 	}()
-	root := newRootCmd(e)
+	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(e.Stdin)
 	root.SetOut(e.Stdout)
@@ -55,6 +63,34 @@ func OSEnv() *Env {
 }
 
 func newRootCmd(e *Env) *cobra.Command {
+	root := newRoot()
+	root.AddCommand(
+		newVersionCmd(e),
+		newScanCmd(e),
+		newBaselineCmd(e),
+		newPolicyCmd(e),
+		newHookCmd(e),
+		newAuditCmd(e),
+		newReportCmd(e),
+		newDBCmd(e),
+		newInitCmd(e),
+		newGatewayCmd(e),
+		newGuardCmd(e),
+	)
+	addCompletionCmd(root)
+	return finishRoot(root)
+}
+
+// newHookRootCmd is the tree with only `warden hook`, which the guard
+// server runs per request: the same flags, errors and output as the whole
+// tree, without building every other command each time.
+func newHookRootCmd(e *Env) *cobra.Command {
+	root := newRoot()
+	root.AddCommand(newHookCmd(e))
+	return finishRoot(root)
+}
+
+func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "warden",
 		Short: "Security gates and an agent guard for AI-assisted coding",
@@ -76,19 +112,10 @@ Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration error,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &UsageError{Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(
-		newVersionCmd(e),
-		newScanCmd(e),
-		newBaselineCmd(e),
-		newPolicyCmd(e),
-		newHookCmd(e),
-		newAuditCmd(e),
-		newReportCmd(e),
-		newDBCmd(e),
-		newInitCmd(e),
-		newGatewayCmd(e),
-	)
-	addCompletionCmd(root)
+	return root
+}
+
+func finishRoot(root *cobra.Command) *cobra.Command {
 	// Unknown commands and bad arguments are usage errors.
 	requireKnownSubcommands(root)
 	wrapArgs(root) // recurses into every subcommand

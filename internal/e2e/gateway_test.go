@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wardenhq/warden/internal/gateway/confidentialtest"
 )
 
 // The gateway end-to-end tests run the real Claude Code client with
@@ -34,16 +36,19 @@ const (
 )
 
 // gwPolicy lets internal code go to Claude Haiku only; restricted code may
-// go to any Anthropic model but (built-in) only through an attested
-// confidential upstream.
-const gwPolicy = `version: 1
+// go to any Anthropic model but only through an attested confidential
+// upstream. attestation is the models.attestation section that trusts the
+// fake confidential upstreams' measurements.
+func gwPolicy(attestation string) string {
+	return `version: 1
 models:
   allow:
     internal: ["anthropic/claude-haiku-*"]
     restricted: ["anthropic/*"]
   require_attestation: [restricted]
   secrets: redact
-`
+` + attestation
+}
 
 var placeholderRE = regexp.MustCompile(`\[\[warden:[0-9a-f]{12}\]\]`)
 
@@ -295,11 +300,21 @@ func claudeResult(t *testing.T, out string) (result string, isError bool) {
 func TestClaudeCodeThroughGateway(t *testing.T) {
 	t.Parallel()
 	up := newEchoUpstream(t)
+	// Two confidential upstreams (HTTPS on 127.0.0.1, SEV-SNP evidence
+	// signed by go-sev-guest's test-only AMD chain, bound to their TLS
+	// keys): Sonnet on one whose evidence verifies, Haiku on one whose
+	// report was altered after signing. Both serve the same echo API.
+	goodTEE := confidentialtest.New(t, http.HandlerFunc(up.serve))
+	badTEE := confidentialtest.New(t, http.HandlerFunc(up.serve))
+	badTEE.SetMode(confidentialtest.BadSignature)
 	config := fmt.Sprintf(`upstreams:
   - name: fake-anthropic
     provider: anthropic
     url: %s
     api_key_env: E2E_PROVIDER_KEY
+    models: ["claude-haiku-*", "claude-opus-*"]
+%s    models: ["claude-sonnet-*"]
+%s    models: ["claude-haiku-*"]
 keys:
   - id: dev-internal
     sha256: %s
@@ -309,9 +324,11 @@ keys:
     sha256: %s
     team: crypto
     classification: restricted
-`, up.srv.URL, gwKeyHash(gwKeyInternal), gwKeyHash(gwKeyRestricted))
+`, up.srv.URL, goodTEE.ConfigYAML("tee-good", "anthropic"), badTEE.ConfigYAML("tee-bad", "anthropic"),
+		gwKeyHash(gwKeyInternal), gwKeyHash(gwKeyRestricted))
 	const providerKey = "sk-ant-e2e-provider-key-never-to-the-agent"
-	gw := startGateway(t, gwPolicy, config, "E2E_PROVIDER_KEY="+providerKey)
+	// The two fakes report the same measurement; the policy lists it once.
+	gw := startGateway(t, gwPolicy(goodTEE.PolicyYAML()), config, "E2E_PROVIDER_KEY="+providerKey)
 
 	// The subtests share the gateway and the upstream; each tags its
 	// prompt so that what reached the upstream can be told apart.
@@ -374,19 +391,35 @@ keys:
 		mustContain(t, "claude's result", result, "anthropic/claude-haiku-*")
 	})
 
-	t.Run("restricted code without a verified confidential upstream is refused", func(t *testing.T) {
+	t.Run("restricted code to a confidential upstream with bad evidence is refused", func(t *testing.T) {
 		t.Parallel()
 		out := claudeViaGateway(t, gw, gwKeyRestricted, "claude-haiku-4-5", "TASK-GW-RESTRICTED: summarize the crypto module")
 		for _, q := range up.Requests() {
 			if strings.Contains(q, "TASK-GW-RESTRICTED") {
-				t.Fatalf("restricted code reached an unattested upstream")
+				t.Fatalf("restricted code reached an upstream whose attestation failed")
 			}
+		}
+		if badTEE.EvidenceCalls() == 0 {
+			t.Errorf("the gateway never asked the confidential upstream for its evidence")
 		}
 		result, isErr := claudeResult(t, out)
 		if !isErr {
 			t.Errorf("claude did not report an error for the refused request: %q", result)
 		}
-		mustContain(t, "claude's result", result, "requires an attested confidential upstream")
+		mustContain(t, "claude's result", result, "requires an attested confidential upstream, and none verified")
+		mustContain(t, "claude's result", result, "signature")
+	})
+
+	t.Run("restricted code to a confidential upstream whose evidence verifies goes through", func(t *testing.T) {
+		t.Parallel()
+		out := claudeViaGateway(t, gw, gwKeyRestricted, "claude-sonnet-4-5", "TASK-GW-ATTESTED: summarize the crypto module")
+		result, isErr := claudeResult(t, out)
+		if isErr || !strings.HasPrefix(result, "ECHO:") {
+			t.Fatalf("claude did not get the attested upstream's answer: error %v, %q", isErr, redactPlanted(result))
+		}
+		if goodTEE.EvidenceCalls() == 0 {
+			t.Errorf("the answer came without the upstream's evidence being fetched")
+		}
 	})
 
 	t.Cleanup(func() {
@@ -399,7 +432,7 @@ keys:
 				t.Errorf("the audit log contains %q (prompt text, a secret or a key)", redactPlanted(leak))
 			}
 		}
-		var redacted, refusedModel, refusedRestricted bool
+		var redacted, refusedModel, refusedRestricted, attested bool
 		for _, e := range evs {
 			switch {
 			case e.Decision == "allow" && e.Actor.User == "dev-internal" && strings.Contains(e.Summary, "model=anthropic/claude-haiku-4-5") &&
@@ -407,13 +440,16 @@ keys:
 				redacted = true
 			case e.Decision == "deny" && e.Actor.User == "dev-internal" && strings.Contains(e.Summary, "model=anthropic/claude-opus-5-5"):
 				refusedModel = true
-			case e.Decision == "deny" && e.Actor.User == "dev-restricted" && strings.Contains(e.Summary, "classification=restricted"):
+			case e.Decision == "deny" && e.Actor.User == "dev-restricted" && strings.Contains(e.Summary, "classification=restricted") &&
+				len(e.Reasons) == 1 && strings.Contains(e.Reasons[0], "attest"):
 				refusedRestricted = true
+			case e.Decision == "allow" && e.Actor.User == "dev-restricted" && strings.Contains(e.Summary, "upstream=tee-good"):
+				attested = true
 			}
 		}
-		if !redacted || !refusedModel || !refusedRestricted {
-			t.Errorf("audit log misses events: redacted request %v, refused model %v, refused restricted %v; events:\n%s",
-				redacted, refusedModel, refusedRestricted, redactPlanted(tail(raw)))
+		if !redacted || !refusedModel || !refusedRestricted || !attested {
+			t.Errorf("audit log misses events: redacted request %v, refused model %v, refused restricted %v, attested %v; events:\n%s",
+				redacted, refusedModel, refusedRestricted, attested, redactPlanted(tail(raw)))
 		}
 		// Structured logs carry no content either.
 		logs := gw.Stderr()

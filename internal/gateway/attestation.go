@@ -91,6 +91,8 @@ type attestor struct {
 	failed   *attestFailure
 	failedAt time.Time
 	mismatch bool // a handshake saw a key other than the pin
+	// reconnectPending: a re-attestation after a new connection is running.
+	reconnectPending bool
 }
 
 // newAttestors builds one attestor per confidential upstream, reading the
@@ -268,11 +270,29 @@ func (a *attestor) verifyPinned(cs tls.ConnectionState) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.cur != nil && bytes.Equal(a.cur.pin, h) {
+		// The same machine: the pinned key proves it. It is re-attested in
+		// the background all the same (a reconnection can follow a reboot
+		// into another image with the same key only if the key left the
+		// TEE, which fresh evidence then shows), at most once per
+		// attestRetryAfter.
+		if !a.reconnectPending && a.g.now().Sub(a.cur.verifiedAt) >= attestRetryAfter {
+			a.reconnectPending = true
+			go a.reattestAfterReconnect()
+		}
 		return nil
 	}
 	a.mismatch = true
 	a.cur = nil
 	return errKeyNotAttested
+}
+
+func (a *attestor) reattestAfterReconnect() {
+	defer func() {
+		a.mu.Lock()
+		a.reconnectPending = false
+		a.mu.Unlock()
+	}()
+	a.refresh(context.Background())
 }
 
 // takeMismatch reports (and clears) whether a handshake was refused.

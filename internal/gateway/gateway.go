@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +61,8 @@ type Gateway struct {
 	metrics *metrics
 	limits  *limiter
 	now     func() time.Time
+	// keys maps the SHA-256 of each virtual key to its entry.
+	keys map[[sha256.Size]byte]*Key
 	// attestors attest the confidential upstreams, by name.
 	attestors map[string]*attestor
 	// vendor fetches JWKS and attestation collateral.
@@ -107,11 +109,21 @@ func New(o Options) (*Gateway, error) {
 	tr := o.Transport
 	if tr == nil {
 		tr = &http.Transport{
-			Proxy:                 nil,
-			MaxIdleConnsPerHost:   64,
+			Proxy: nil,
+			// Keep-alive connections to each upstream, enough for bursts:
+			// a new TCP (and TLS) connection per request costs more than
+			// everything else the gateway does.
+			MaxIdleConns:          1024,
+			MaxIdleConnsPerHost:   256,
 			IdleConnTimeout:       90 * time.Second,
 			ResponseHeaderTimeout: time.Duration(o.Config.Timeout),
 			ForceAttemptHTTP2:     true,
+			// The answer is passed on as the upstream sends it: no
+			// transparent gzip, which would hold back streamed events
+			// and cost a decompression per answer.
+			DisableCompression: true,
+			WriteBufferSize:    32 << 10,
+			ReadBufferSize:     32 << 10,
 		}
 	}
 	g := &Gateway{
@@ -124,6 +136,17 @@ func New(o Options) (*Gateway, error) {
 		g.vendor = &http.Client{Timeout: 30 * time.Second}
 	}
 	g.limits = newLimiter(func() time.Time { return g.now() })
+	g.keys = make(map[[sha256.Size]byte]*Key, len(o.Config.Keys))
+	for i := range o.Config.Keys {
+		var h [sha256.Size]byte
+		if n, err := hex.Decode(h[:], []byte(o.Config.Keys[i].SHA256)); err != nil || n != sha256.Size {
+			return nil, fmt.Errorf("gateway: key %s: sha256 is not 64 hex digits", o.Config.Keys[i].ID)
+		}
+		if g.keys[h] != nil {
+			return nil, fmt.Errorf("gateway: keys %s and %s are the same key", g.keys[h].ID, o.Config.Keys[i].ID)
+		}
+		g.keys[h] = &o.Config.Keys[i]
+	}
 	var err error
 	if g.attestors, err = newAttestors(g, o); err != nil {
 		return nil, err
@@ -247,14 +270,9 @@ func (g *Gateway) authenticate(r *http.Request) *Key {
 	if tok == "" {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(tok))
-	h := hex.EncodeToString(sum[:])
-	for i := range g.cfg.Keys {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(strings.ToLower(g.cfg.Keys[i].SHA256))) == 1 {
-			return &g.cfg.Keys[i]
-		}
-	}
-	return nil
+	// The lookup is by the SHA-256 of the presented token: its timing
+	// tells nothing about any configured key.
+	return g.keys[sha256.Sum256([]byte(tok))]
 }
 
 func (g *Gateway) serve(a *api, upstreamPath string) http.HandlerFunc {
@@ -289,23 +307,24 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 			rq.classification = h
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	body, err := readBody(r)
 	if err != nil || len(body) > MaxBody {
 		reason = "request body unreadable or too large"
 		apiError(w, http.StatusRequestEntityTooLarge, "request_too_large", "warden gateway: request body unreadable or over 32 MiB")
 		return
 	}
-	var head struct {
-		Model  string `json:"model"`
-		Stream bool   `json:"stream"`
-		// The answer's token cap, by API.
-		MaxTokens           int64 `json:"max_tokens"`
-		MaxCompletionTokens int64 `json:"max_completion_tokens"`
-		MaxOutputTokens     int64 `json:"max_output_tokens"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil || head.Model == "" {
+	// One pass reads the head and collects every string's text for the
+	// secret scan (see scanRequest).
+	texts := getTexts()
+	defer putTexts(texts)
+	head, err := scanRequest(body, texts.add)
+	if err != nil || head.Model == "" {
 		reason = "request is not a " + a.name + " request"
-		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: the body must be a JSON "+a.name+" request with a model")
+		msg := "warden gateway: the body must be a JSON " + a.name + " request with a model"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		apiError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
 	rq.model, rq.stream = head.Model, head.Stream
@@ -332,7 +351,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	needAttestation := slices.Contains(g.pol.Models.RequireAttestation, rq.classification)
 
 	ph := newPlaceholders(g.phKey)
-	out, found, err := redactBody(g.secrets, body, ph)
+	out, found, err := redactBody(g.secrets, body, texts.b, ph)
 	if err != nil {
 		reason = "request body is not JSON"
 		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: "+err.Error())
@@ -417,7 +436,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	}
 	for k, v := range resp.Header {
 		for _, p := range a.answerPrefixes {
-			if strings.HasPrefix(strings.ToLower(k), p) {
+			if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
 				w.Header()[k] = v
 			}
 		}
@@ -453,6 +472,9 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	if json.Unmarshal(data, &u) == nil {
 		rq.inTokens, rq.outTokens = u.Usage.in(), u.Usage.out()
 	}
+	// The answer is complete only after the deferred audit event is
+	// written: a client that has its answer finds the event in the log.
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(resp.StatusCode)
 	w.Write(data)
 }
@@ -618,10 +640,7 @@ func matchAny(globs []string, s string) bool {
 }
 
 func modelOf(body []byte) string {
-	var h struct {
-		Model string `json:"model"`
-	}
-	_ = json.Unmarshal(body, &h)
+	h, _ := scanRequest(body, nil)
 	return h.Model
 }
 
@@ -633,8 +652,11 @@ func pumpSSE(w http.ResponseWriter, body io.Reader, write func(io.Writer, []byte
 	br := bufio.NewReaderSize(body, 64<<10)
 	var ev bytes.Buffer
 	for {
-		line, err := br.ReadBytes('\n')
+		line, err := br.ReadSlice('\n')
 		ev.Write(line)
+		if err == bufio.ErrBufferFull {
+			continue // a line longer than the buffer: read on
+		}
 		if len(bytes.TrimRight(line, "\r\n")) == 0 || err != nil {
 			if ev.Len() > 0 {
 				write(w, ev.Bytes())
@@ -669,6 +691,13 @@ type sseDelta struct {
 }
 
 func (g *Gateway) writeEvent(w io.Writer, ev []byte, ph *placeholders, blocks map[int]*streamRestorer, rq *request) {
+	if ph.Len() == 0 {
+		// Nothing to restore: only the usage events need reading.
+		if name := sseEventName(ev); name != "" && name != "message_start" && name != "message_delta" {
+			w.Write(ev)
+			return
+		}
+	}
 	data := sseData(ev)
 	if data == nil {
 		w.Write(ev)
@@ -732,6 +761,19 @@ func writeDelta(w io.Writer, index int, typ, field, text string) {
 	b, _ := json.Marshal(map[string]any{"type": "content_block_delta", "index": index,
 		"delta": map[string]string{"type": typ, field: text}})
 	fmt.Fprintf(w, "event: content_block_delta\ndata: %s\n\n", b)
+}
+
+// sseEventName returns the name an SSE event gives on its "event:" line
+// when that is its first line, or "".
+func sseEventName(ev []byte) string {
+	rest, ok := bytes.CutPrefix(ev, []byte("event:"))
+	if !ok {
+		return ""
+	}
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	return string(bytes.TrimSpace(rest))
 }
 
 // sseData returns the data payload of one SSE event (joined data lines).

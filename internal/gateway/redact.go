@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/wardenhq/warden/internal/scan/secrets"
 )
 
 // redactBody replaces every secret in the string values of a JSON request
-// body with its placeholder. A body without secrets is returned as it is,
-// byte for byte (the common case pays one scan and nothing else).
-func redactBody(eng *secrets.Engine, body []byte, ph *placeholders) ([]byte, []secrets.Match, error) {
-	if len(eng.Find(body)) == 0 {
+// body with its placeholder. texts holds the decoded text of the body's
+// string values (from scanRequest); when the secrets engine finds nothing
+// there the body is returned as it is, byte for byte (the common case pays
+// one scan of the text and nothing else).
+func redactBody(eng *secrets.Engine, body, texts []byte, ph *placeholders) ([]byte, []secrets.Match, error) {
+	if len(eng.Find(texts)) == 0 {
 		return body, nil, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -35,6 +38,24 @@ func redactBody(eng *secrets.Engine, body []byte, ph *placeholders) ([]byte, []s
 		return nil, nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), found, nil
+}
+
+// textBuf collects the decoded string values of a request body, one per
+// line, for the secret scan.
+type textBuf struct{ b []byte }
+
+func (t *textBuf) add(s []byte) {
+	t.b = append(append(t.b, s...), '\n')
+}
+
+var textPool = sync.Pool{New: func() any { return &textBuf{b: make([]byte, 0, 64<<10)} }}
+
+func getTexts() *textBuf { t := textPool.Get().(*textBuf); t.b = t.b[:0]; return t }
+
+func putTexts(t *textBuf) {
+	if cap(t.b) <= 4<<20 { // do not keep a huge buffer alive
+		textPool.Put(t)
+	}
 }
 
 // walkStrings applies f to every string value (not keys) in a decoded

@@ -95,23 +95,44 @@ var specs = map[string]hookSpec{
 func HookFile(agent string) string { return specs[agent].file }
 
 // isWardenCommand reports whether a hook command already calls warden's
-// hook for agent (any path to the binary, any flags after it).
+// hook for agent: `warden hook <agent>` or the thin client `warden-hook
+// <agent>` (any path to the binary, any flags after it).
 func isWardenCommand(cmd, agent string) bool {
 	f := strings.Fields(cmd)
-	for i := 0; i+1 < len(f); i++ {
+	for i := 0; i < len(f); i++ {
 		base := f[i][strings.LastIndexAny(f[i], `/\`)+1:]
 		base = strings.TrimSuffix(base, ".exe")
-		if base == "warden" && f[i+1] == "hook" && (i+2 >= len(f) || f[i+2] == agent || strings.HasPrefix(f[i+2], "-")) {
+		rest := f[i+1:]
+		switch base {
+		case "warden":
+			if len(rest) == 0 || rest[0] != "hook" {
+				continue
+			}
+			rest = rest[1:]
+		case "warden-hook": // the thin client: `warden-hook <agent>`
+		default:
+			continue
+		}
+		if len(rest) == 0 || rest[0] == agent || strings.HasPrefix(rest[0], "-") {
 			return true
 		}
 	}
 	return false
 }
 
+// hookCommand is the command line a hook runs for agent: the thin client
+// (`warden-hook <agent>`) when there is one, else `warden hook <agent>`.
+func hookCommand(o *Options, agent string) string {
+	if o.HookCommand != "" {
+		return o.HookCommand + " " + agent
+	}
+	return o.WardenCommand + " hook " + agent
+}
+
 // mergeHooks adds warden's handlers to an agent's hook configuration,
 // leaving every other key, event and handler as it was. It reports whether
 // anything was added. An event that already calls warden is left alone.
-func mergeHooks(name string, root *object, sp hookSpec, wardenCmd string) (bool, error) {
+func mergeHooks(name string, root *object, sp hookSpec, o *Options) (bool, error) {
 	hv, ok := root.get("hooks")
 	var hooks *object
 	switch {
@@ -146,14 +167,14 @@ func mergeHooks(name string, root *object, sp hookSpec, wardenCmd string) (bool,
 			h.set("name", "warden")
 		}
 		h.set("type", "command")
-		h.set(sp.commandKey, wardenCmd+" hook "+sp.agent+ev.extra)
+		h.set(sp.commandKey, hookCommand(o, sp.agent)+ev.extra)
 		if sp.timeoutKey != "" && ev.timeout > 0 {
 			h.set(sp.timeoutKey, json.Number(fmt.Sprint(ev.timeout)))
 		}
 		if sp.layout == flat {
 			if sp.agent == Cursor {
 				c := newObject()
-				c.set("command", wardenCmd+" hook "+sp.agent)
+				c.set("command", hookCommand(o, sp.agent))
 				h = c
 			}
 			list.items = append(list.items, h)

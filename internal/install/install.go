@@ -45,6 +45,9 @@ type Options struct {
 	Managed string
 	// WardenCommand is how the agents call warden (default "warden").
 	WardenCommand string
+	// HookCommand, when set, is the thin hook client (warden-hook) the
+	// agents' hooks run instead of `WardenCommand hook`.
+	HookCommand string
 	// NoPreCommit / NoCI skip the pre-commit hook / the workflow.
 	NoPreCommit bool
 	NoCI        bool
@@ -190,7 +193,7 @@ func planHooks(p *Plan, o Options, sp hookSpec, path string) error {
 	if err != nil {
 		return err
 	}
-	changed, err := mergeHooks(disp, root, sp, o.WardenCommand)
+	changed, err := mergeHooks(disp, root, sp, &o)
 	if err != nil {
 		return err
 	}

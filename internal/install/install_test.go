@@ -265,6 +265,11 @@ func TestIsWardenCommand(t *testing.T) {
 		{"warden hook claude", Gemini, false},
 		{"warden scan", Claude, false},
 		{"mywarden hook claude", Claude, false},
+		{"warden-hook claude", Claude, true},
+		{"/home/dev/go/bin/warden-hook copilot --event postToolUse", Copilot, true},
+		{"warden-hook gemini", Claude, false},
+		{"warden-hooks claude", Claude, false},
+		{"warden-hook", Claude, true},
 		{"./audit.sh", Claude, false},
 		{"", Claude, false},
 	}
@@ -272,6 +277,48 @@ func TestIsWardenCommand(t *testing.T) {
 		if got := isWardenCommand(tt.cmd, tt.agent); got != tt.want {
 			t.Errorf("isWardenCommand(%q, %q) = %v, want %v", tt.cmd, tt.agent, got, tt.want)
 		}
+	}
+}
+
+// TestThinClientHooks: with a thin client, every agent's hooks run
+// `warden-hook <agent>`; a configuration that already calls either form is
+// left alone, and Configured counts both.
+func TestThinClientHooks(t *testing.T) {
+	for _, a := range Agents {
+		t.Run(a, func(t *testing.T) {
+			dir := t.TempDir()
+			o := Options{Dir: dir, Agents: []string{a}, Policy: policy.Builtin(), WardenCommand: "warden", HookCommand: "/opt/bin/warden-hook", NoPreCommit: true, NoCI: true}
+			p, err := Make(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hooks []byte
+			for _, c := range p.Changes {
+				if strings.HasSuffix(c.Path, filepath.FromSlash(HookFile(a))) {
+					hooks = c.New
+				}
+			}
+			if !bytes.Contains(hooks, []byte(`"/opt/bin/warden-hook `+a)) || bytes.Contains(hooks, []byte("warden hook")) {
+				t.Fatalf("hooks do not call the thin client:\n%s", hooks)
+			}
+			path := filepath.Join(dir, filepath.FromSlash(HookFile(a)))
+			writeFile(t, path, hooks)
+			have, missing, err := Configured(a, path)
+			if err != nil || len(missing) > 0 || len(have) == 0 {
+				t.Errorf("Configured: have %v, missing %v, err %v", have, missing, err)
+			}
+			// Re-running without the thin client changes nothing.
+			o.HookCommand = ""
+			p, err = Make(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range p.Changes {
+				if c.Path == path {
+					t.Errorf("second run rewrote %s:\n%s", path, c.New)
+				}
+			}
+		})
 	}
 }
 
@@ -350,11 +397,15 @@ func FuzzMergeHooks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string, which int) {
 		agent := Agents[uint(which)%uint(len(Agents))]
 		sp := specs[agent]
+		o := &Options{WardenCommand: "warden"}
+		if which%2 == 1 {
+			o.HookCommand = "warden-hook"
+		}
 		root, err := parseJSONObject("f.json", []byte(in))
 		if err != nil {
 			return
 		}
-		if _, err := mergeHooks("f.json", root, sp, "warden"); err != nil {
+		if _, err := mergeHooks("f.json", root, sp, o); err != nil {
 			return
 		}
 		out := encodeJSON(root, detectIndent([]byte(in)))
@@ -362,7 +413,7 @@ func FuzzMergeHooks(f *testing.F) {
 		if err != nil {
 			t.Fatalf("merged output does not parse: %v\n%s", err, out)
 		}
-		changed, err := mergeHooks("f.json", root2, sp, "warden")
+		changed, err := mergeHooks("f.json", root2, sp, o)
 		if err != nil || changed {
 			t.Fatalf("second merge: changed=%v err=%v\n%s", changed, err, out)
 		}

@@ -280,3 +280,110 @@ func (c *Client) packagist(ctx context.Context, base, name string) (deps.Registr
 	}
 	return deps.RegistryInfo{Exists: true, Created: doc.Package.Time}, nil
 }
+
+var _ deps.VersionDater = (*Client)(nil)
+
+// VersionTime implements deps.VersionDater: when version of the package
+// was published, from npm's package document (its time map), PyPI's
+// release JSON (the earliest upload_time of its files), the Go module
+// proxy's .info, the crates.io version API, RubyGems' versions API and
+// Packagist's package API. found is false when the registry does not know
+// the version (or the ecosystem has no registry check).
+func (c *Client) VersionTime(ctx context.Context, eco, name, version string) (time.Time, bool, error) {
+	base := c.urls[policyKey[eco]]
+	if base == "" || version == "" {
+		return time.Time{}, false, nil
+	}
+	var t time.Time
+	switch eco {
+	case vulndb.NPM:
+		var doc struct {
+			Time map[string]string `json:"time"`
+		}
+		if ok, err := c.get(ctx, base+"/"+npmPath(name), &doc); err != nil || !ok {
+			return t, false, err
+		}
+		t, _ = time.Parse(time.RFC3339, doc.Time[version])
+	case vulndb.PyPI:
+		var doc struct {
+			URLs []struct {
+				UploadTime string `json:"upload_time_iso_8601"`
+			} `json:"urls"`
+		}
+		u := base + "/pypi/" + url.PathEscape(vulndb.NormalizeName(vulndb.PyPI, name)) + "/" + url.PathEscape(version) + "/json"
+		if ok, err := c.get(ctx, u, &doc); err != nil || !ok {
+			return t, false, err
+		}
+		for _, f := range doc.URLs {
+			if ft, err := time.Parse(time.RFC3339, f.UploadTime); err == nil && (t.IsZero() || ft.Before(t)) {
+				t = ft
+			}
+		}
+	case vulndb.Go:
+		esc, err := module.EscapePath(name)
+		if err != nil {
+			return t, false, fmt.Errorf("module path %q: %v", name, err)
+		}
+		if !strings.HasPrefix(version, "v") {
+			version = "v" + version // OSV writes Go versions without the v
+		}
+		ev, err := module.EscapeVersion(version)
+		if err != nil {
+			return t, false, fmt.Errorf("module version %q: %v", version, err)
+		}
+		var info struct {
+			Time time.Time `json:"Time"`
+		}
+		if ok, err := c.get(ctx, base+"/"+esc+"/@v/"+ev+".info", &info); err != nil || !ok {
+			return t, false, err
+		}
+		t = info.Time
+	case vulndb.CratesIO:
+		if strings.Contains(base, "index.crates.io") || strings.HasPrefix(base, "sparse+") {
+			return t, false, nil // the sparse index has no dates
+		}
+		var doc struct {
+			Version struct {
+				CreatedAt time.Time `json:"created_at"`
+			} `json:"version"`
+		}
+		if ok, err := c.get(ctx, base+"/api/v1/crates/"+url.PathEscape(name)+"/"+url.PathEscape(version), &doc); err != nil || !ok {
+			return t, false, err
+		}
+		t = doc.Version.CreatedAt
+	case vulndb.RubyGems:
+		var versions []struct {
+			Number    string    `json:"number"`
+			CreatedAt time.Time `json:"created_at"`
+		}
+		if ok, err := c.get(ctx, base+"/api/v1/versions/"+url.PathEscape(name)+".json", &versions); err != nil || !ok {
+			return t, false, err
+		}
+		for _, v := range versions { // one entry per platform build
+			if v.Number == version && (t.IsZero() || v.CreatedAt.Before(t)) {
+				t = v.CreatedAt
+			}
+		}
+	case vulndb.Packagist:
+		vendor, pkg, ok := strings.Cut(strings.ToLower(name), "/")
+		if !ok {
+			return t, false, nil
+		}
+		var doc struct {
+			Package struct {
+				Versions map[string]struct {
+					Time time.Time `json:"time"`
+				} `json:"versions"`
+			} `json:"package"`
+		}
+		if ok, err := c.get(ctx, base+"/packages/"+url.PathEscape(vendor)+"/"+url.PathEscape(pkg)+".json", &doc); err != nil || !ok {
+			return t, false, err
+		}
+		v, ok := doc.Package.Versions[version]
+		if !ok {
+			v = doc.Package.Versions["v"+version] // tags often carry a v
+		}
+		t = v.Time
+	}
+	return t, !t.IsZero(), nil
+}

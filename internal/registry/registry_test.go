@@ -16,7 +16,7 @@ import (
 // packages; everything else is 404.
 func fakeRegistry(t *testing.T) *httptest.Server {
 	routes := map[string]string{
-		"/npm/lodash":                            `{"time": {"created": "2012-04-23T16:37:11.912Z"}, "dist-tags": {"latest": "4.17.21"}, "versions": {"4.17.21": {"scripts": {"test": "x"}}}}`,
+		"/npm/lodash":                            `{"time": {"created": "2012-04-23T16:37:11.912Z", "4.17.21": "2021-02-20T15:42:16.891Z"}, "dist-tags": {"latest": "4.17.21"}, "versions": {"4.17.21": {"scripts": {"test": "x"}}}}`,
 		"/npm/@acme%2fsdk":                       `{"time": {"created": "2026-11-20T00:00:00Z"}, "dist-tags": {"latest": "1.0.0"}, "versions": {"1.0.0": {"scripts": {"postinstall": "node steal.js"}}}}`,
 		"/pypi/pypi/requests/json":               `{"releases": {"2.0.0": [{"upload_time_iso_8601": "2013-09-24T19:00:00.000Z"}], "0.2.0": [{"upload_time_iso_8601": "2011-02-14T10:00:00.000Z"}], "9": []}}`,
 		"/go/github.com/!foo/bar/@v/list":        "v1.1.0\nv1.0.0\n",
@@ -25,6 +25,11 @@ func fakeRegistry(t *testing.T) *httptest.Server {
 		"/gems/api/v1/versions/rails.json":       `[{"created_at": "2022-01-01T00:00:00Z"}, {"created_at": "2004-07-24T00:00:00Z"}]`,
 		"/php/packages/guzzlehttp/guzzle.json":   `{"package": {"time": "2011-06-29T00:00:00+00:00"}}`,
 		"/sparse/se/rd/serde":                    `{}`,
+		"/pypi/pypi/requests/2.31.0/json":        `{"urls": [{"upload_time_iso_8601": "2023-05-22T15:12:44.000Z"}, {"upload_time_iso_8601": "2023-05-22T15:12:42.000Z"}]}`,
+		"/go/golang.org/x/net/@v/v0.23.0.info":   `{"Version": "v0.23.0", "Time": "2024-04-03T18:00:00Z"}`,
+		"/cargo/api/v1/crates/smallvec/1.6.1":    `{"version": {"created_at": "2021-01-08T00:00:00Z"}}`,
+		"/gems/api/v1/versions/nokogiri.json":    `[{"number": "1.13.10", "created_at": "2022-12-07T01:00:00Z"}, {"number": "1.13.10", "created_at": "2022-12-07T00:00:00Z"}, {"number": "1.13.9", "created_at": "2022-10-18T00:00:00Z"}]`,
+		"/php/packages/guzzlehttp/psr7.json":     `{"package": {"versions": {"v2.4.5": {"time": "2023-04-17T16:00:00+00:00"}}}}`,
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.EscapedPath() == "/npm/down" {
@@ -84,5 +89,46 @@ func TestLookup(t *testing.T) {
 	}
 	if got, err := sparse.Lookup(context.Background(), "crates.io", "serdee"); err != nil || got.Exists {
 		t.Errorf("sparse index serdee: %+v %v", got, err)
+	}
+}
+
+// TestVersionTime: each registry's release time of one version, from a
+// local fake; versions and packages it does not know are not found.
+func TestVersionTime(t *testing.T) {
+	srv := fakeRegistry(t)
+	c := New(map[string]string{
+		"npm": srv.URL + "/npm", "pypi": srv.URL + "/pypi/", "go": srv.URL + "/go", "cargo": srv.URL + "/cargo",
+		"RubyGems": srv.URL + "/gems", "packagist": srv.URL + "/php",
+	}, srv.Client())
+	day := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	tests := []struct {
+		eco, name, version string
+		want               time.Time // zero: not found
+	}{
+		{"npm", "lodash", "4.17.21", day("2021-02-20T15:42:16.891Z")},
+		{"npm", "lodash", "9.9.9", time.Time{}},
+		{"npm", "no-such-package", "1.0.0", time.Time{}},
+		{"PyPI", "Requests", "2.31.0", day("2023-05-22T15:12:42Z")}, // the earliest file
+		{"PyPI", "requests", "0.0.1", time.Time{}},
+		{"Go", "golang.org/x/net", "0.23.0", day("2024-04-03T18:00:00Z")}, // OSV's version has no v
+		{"Go", "golang.org/x/net", "v0.23.0", day("2024-04-03T18:00:00Z")},
+		{"crates.io", "smallvec", "1.6.1", day("2021-01-08T00:00:00Z")},
+		{"RubyGems", "nokogiri", "1.13.10", day("2022-12-07T00:00:00Z")}, // the earliest platform build
+		{"RubyGems", "nokogiri", "1.0", time.Time{}},
+		{"Packagist", "guzzlehttp/psr7", "2.4.5", day("2023-04-17T16:00:00Z")}, // tagged v2.4.5
+		{"Maven", "a:b", "1.0", time.Time{}},
+	}
+	for _, tt := range tests {
+		got, found, err := c.VersionTime(context.Background(), tt.eco, tt.name, tt.version)
+		if err != nil {
+			t.Errorf("%s %s@%s: %v", tt.eco, tt.name, tt.version, err)
+			continue
+		}
+		if found != !tt.want.IsZero() || !got.Equal(tt.want) {
+			t.Errorf("%s %s@%s = %v, %v; want %v", tt.eco, tt.name, tt.version, got, found, tt.want)
+		}
+	}
+	if _, _, err := c.VersionTime(context.Background(), "npm", "down", "1.0.0"); err == nil {
+		t.Error("a 503 from the registry is not an error")
 	}
 }

@@ -1,28 +1,51 @@
 #!/usr/bin/env bash
-# Latency of one `warden hook claude` process, start to exit, on a realistic
-# PreToolUse payload with the default (built-in) policy, side by side with a
-# typical hand-written jq+grep hook doing far less. Prints p50/p90/p99.
+# Latency of one agent hook invocation as a whole process (start to exit),
+# on a realistic Claude Code PreToolUse payload with the default (built-in)
+# policy, including the audit-log append. Side by side, interleaved run by
+# run so that they share the machine's noise:
+#
+#   thin   warden-hook claude      the thin client, with a warm guard server
+#   full   warden hook claude      the whole binary deciding in-process
+#   jq     a hand-written jq+grep hook of the kind people paste into settings
+#   hello  a Go hello-world: the floor for any Go process on this machine
 #
 #   scripts/bench/hook-latency.sh [RUNS]      (default 1000)
 #
-# Needs hyperfine (installed from apt if missing) and jq (for the peer hook).
-# Figures are recorded in docs/PERFORMANCE.md (## Agent guard).
+# Prints p50/p90/p99/max per command (scripts/bench/hooklat measures: fork,
+# exec, wait, nothing else) and the load average. Needs jq (from apt if
+# missing) for the peer hook. Figures go to docs/PERFORMANCE.md
+# (## Agent guard).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-1000}
 
-need() {
-  command -v "$1" >/dev/null 2>&1 && return
-  echo "installing $2 (apt)" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get install -y "$2" >/dev/null || { apt-get update >/dev/null && apt-get install -y "$2" >/dev/null; }
-  else sudo apt-get install -y "$2" >/dev/null; fi
-}
-need hyperfine hyperfine
-need jq jq
+if ! command -v jq >/dev/null 2>&1; then
+  echo "installing jq (apt)" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get install -y jq >/dev/null || { apt-get update >/dev/null && apt-get install -y jq >/dev/null; }
+  else sudo apt-get install -y jq >/dev/null; fi
+fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -trimpath -o "$work/warden" ./cmd/warden
+work=$(mktemp -d /tmp/warden-hookbench.XXXXXX)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Installed side by side, as `go install ./cmd/...` does.
+go build -trimpath -o "$work/bin/warden" ./cmd/warden
+go build -trimpath -o "$work/bin/warden-hook" ./cmd/warden-hook
+go build -trimpath -o "$work/hooklat" ./scripts/bench/hooklat
+mkdir -p "$work/hello"
+cat > "$work/hello/main.go" <<'GO'
+package main
+
+import "os"
+
+func main() { os.Stdout.WriteString("{}\n") }
+GO
+(cd "$work/hello" && printf 'module hello\n\ngo 1.24\n' > go.mod && go build -trimpath -o "$work/bin/hello" .)
 
 # A repository with no warden.yaml: the built-in policy applies.
 repo="$work/repo"
@@ -43,23 +66,34 @@ exit 0
 SH
 chmod +x "$work/peer-hook.sh"
 
-export HOME="$work/home" WARDEN_STATE_DIR="$work/state"
-mkdir -p "$HOME"
-# Sanity: warden answers {} (allow) and exits 0 on this payload.
-out=$("$work/warden" hook claude < "$work/payload.json")
-[ "$out" = "{}" ] || { echo "unexpected answer: $out" >&2; exit 1; }
+export HOME="$work/home" WARDEN_STATE_DIR="$work/state" XDG_RUNTIME_DIR="$work/run"
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+cd "$repo"
 
-hyperfine --warmup 20 --runs "$runs" -N 2>/dev/null >/dev/null || true
-hyperfine --warmup 20 --runs "$runs" --style basic \
-  --export-json "$work/result.json" \
-  -n "warden hook claude" "$work/warden hook claude < $work/payload.json" \
-  -n "hand-written jq hook" "$work/peer-hook.sh < $work/payload.json" >&2
-
-echo
-echo "runs=$runs  (ms; hyperfine subtracts the shell's own start-up)"
-jq -r '.results[] | [.command, (.times|sort)] | @json' "$work/result.json" | while read -r row; do
-  name=$(jq -r '.[0]' <<<"$row")
-  jq -r --arg n "$name" '.[1] as $t | ($t|length) as $n |
-    def pct(p): $t[((($n-1)*p)|floor)] * 1000;
-    "\($n|tostring) runs  p50 \(pct(0.50)|.*100|round/100)  p90 \(pct(0.90)|.*100|round/100)  p99 \(pct(0.99)|.*100|round/100)  max \(($t|last)*1000|.*100|round/100)  \($n)"' <<<"$row" | sed "s|^|$name: |"
+# The guard server, started the way warden-hook starts it, in the
+# background; its pid is ours to stop.
+"$work/bin/warden-hook" claude < "$work/payload.json" >/dev/null # no server yet: falls back, starts one
+for _ in $(seq 100); do
+  if out=$(WARDEN_HOOK_SERVER=require "$work/bin/warden-hook" claude < "$work/payload.json" 2>/dev/null) && [ "$out" = "{}" ]; then break; fi
+  sleep 0.1
 done
+server_pid=$(sed -n 's/.*msg=serving .* pid=\([0-9]*\).*/\1/p' "$XDG_RUNTIME_DIR"/warden/*.log | tail -1)
+[ -n "$server_pid" ] || { echo "the guard server did not start" >&2; exit 1; }
+
+# Sanity: every path allows this payload with {} and exit 0; the thin
+# client must be answered by the server (require), not by a fallback.
+for c in "$work/bin/warden hook claude" "$work/bin/warden-hook claude"; do
+  out=$(WARDEN_HOOK_SERVER=require $c < "$work/payload.json")
+  [ "$out" = "{}" ] || { echo "unexpected answer from $c: $out" >&2; exit 1; }
+done
+export WARDEN_HOOK_SERVER=require
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$work/hooklat" -n "$runs" -warmup 20 -stdin "$work/payload.json" -- \
+  thin "$work/bin/warden-hook" claude \; \
+  full "$work/bin/warden" hook claude \; \
+  jq "$work/peer-hook.sh" \; \
+  hello "$work/bin/hello"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+ls -l "$work/bin" | awk 'NR>1 {printf "binary %-12s %6.1f MB\n", $NF, $5/1048576}'

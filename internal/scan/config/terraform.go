@@ -21,7 +21,7 @@ func (s *scanner) terraform() error {
 	if line, ok := nestingWithin(s.src, maxHCLNesting); !ok {
 		return &parseError{line: line, col: 1, err: fmt.Errorf("brackets nested more than %d deep", maxHCLNesting)}
 	}
-	f, diags := hclsyntax.ParseConfig(s.src, s.path, hcl.InitialPos)
+	body, diags := parseHCL(s.src, s.path)
 	if diags.HasErrors() {
 		line, col := 1, 1
 		for _, d := range diags {
@@ -32,9 +32,14 @@ func (s *scanner) terraform() error {
 		}
 		return &parseError{line: line, col: col, err: diags}
 	}
-	body, ok := f.Body.(*hclsyntax.Body)
-	if !ok {
-		return nil
+	s.tfBody(body)
+	return nil
+}
+
+// tfBody checks a parsed file's top-level blocks.
+func (s *scanner) tfBody(body *hclsyntax.Body) {
+	if body == nil {
+		return
 	}
 	for _, b := range body.Blocks {
 		switch b.Type {
@@ -58,7 +63,6 @@ func (s *scanner) terraform() error {
 			}
 		}
 	}
-	return nil
 }
 
 // maxHCLNesting is far beyond any real configuration.

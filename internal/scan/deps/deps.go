@@ -85,6 +85,15 @@ type Registry interface {
 	Lookup(ctx context.Context, ecosystem, name string) (RegistryInfo, error)
 }
 
+// VersionDater is a Registry that can also say when one version of a
+// package was published (--online): it dates the fix of a vulnerability
+// (the "days since the fix was published" figure) from the release itself
+// rather than from the advisory. found is false when the registry does not
+// know the version.
+type VersionDater interface {
+	VersionTime(ctx context.Context, ecosystem, name, version string) (t time.Time, found bool, err error)
+}
+
 // RegistryInfo is what a registry knows about a package.
 type RegistryInfo struct {
 	Exists bool
@@ -150,6 +159,7 @@ type Engine struct {
 	opt Options
 
 	mu        sync.Mutex
+	fixTimes  sync.Map        // ecosystem\x00name\x00version -> fixTime (online)
 	lockDirs  map[string]bool // dir + "\x00" + ecosystem of every lockfile seen
 	pending   []pendingFinding
 	sawDeps   bool
@@ -276,7 +286,7 @@ func (e *Engine) matchAll(ctx context.Context, where string, pkgs []Package) ([]
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			fs, err := e.vulnFindings(where, p)
+			fs, err := e.vulnFindings(ctx, where, p)
 			out[i] = fs
 			return err
 		})
@@ -350,7 +360,7 @@ func (e *Engine) CheckInstall(ctx context.Context, in Install) ([]finding.Findin
 		if p.Source == "" {
 			// Without an explicit version the registry's latest is
 			// fetched; the database can still say it is malicious.
-			fs, err := e.vulnFindings(where, p)
+			fs, err := e.vulnFindings(ctx, where, p)
 			if err != nil {
 				return out, err
 			}
@@ -385,7 +395,7 @@ func (e *Engine) CheckInstall(ctx context.Context, in Install) ([]finding.Findin
 	return out, nil
 }
 
-func (e *Engine) vulnFindings(where string, p Package) ([]finding.Finding, error) {
+func (e *Engine) vulnFindings(ctx context.Context, where string, p Package) ([]finding.Finding, error) {
 	if e.opt.DB == nil {
 		return nil, nil
 	}
@@ -404,13 +414,13 @@ func (e *Engine) vulnFindings(where string, p Package) ([]finding.Finding, error
 		// can be told.
 		var out []finding.Finding
 		for _, m := range maliciousAnyVersion(recs) {
-			out = append(out, e.matchFinding(where, p, m))
+			out = append(out, e.matchFinding(ctx, where, p, m))
 		}
 		return out, nil
 	}
 	var out []finding.Finding
 	for _, m := range MatchVulns(p.Ecosystem, p.Version, recs) {
-		out = append(out, e.matchFinding(where, p, m))
+		out = append(out, e.matchFinding(ctx, where, p, m))
 	}
 	return out, nil
 }
@@ -428,9 +438,15 @@ func maliciousAnyVersion(recs []vulndb.Vulnerability) []Match {
 	return out
 }
 
-func (e *Engine) matchFinding(where string, p Package, m Match) finding.Finding {
+func (e *Engine) matchFinding(ctx context.Context, where string, p Package, m Match) finding.Finding {
 	meta := pkgMeta(p)
 	meta["vuln_id"] = m.ID
+	// "advisory" and "published" are what the audit log's finding
+	// references (and so the KPI report) read.
+	meta["advisory"] = m.ID
+	if !m.Published.IsZero() {
+		meta["published"] = m.Published.UTC().Format(time.DateOnly)
+	}
 	meta["aliases"] = strings.Join(m.IDs, ",")
 	if m.Score > 0 {
 		meta["cvss_score"] = fmt.Sprintf("%.1f", m.Score)
@@ -438,10 +454,19 @@ func (e *Engine) matchFinding(where string, p Package, m Match) finding.Finding 
 	if m.Fixed != "" {
 		meta["fixed_version"] = m.Fixed
 	}
-	if !m.FixPublished.IsZero() {
-		days := int(e.opt.Now().Sub(m.FixPublished).Hours() / 24)
+	// When the fix was published: offline, approximated by the
+	// publication of the advisory that names it (fix_published_source
+	// "advisory"); online, the registry's release time of the fixed
+	// version ("registry").
+	fixed, source := m.FixPublished, "advisory"
+	if t, ok := e.fixReleased(ctx, p, m.Fixed); ok {
+		fixed, source = t, "registry"
+	}
+	if !fixed.IsZero() {
+		days := int(e.opt.Now().Sub(fixed).Hours() / 24)
 		meta["fix_available_days"] = fmt.Sprint(max(days, 0))
-		meta["fix_published"] = m.FixPublished.UTC().Format(time.DateOnly)
+		meta["fix_published"] = fixed.UTC().Format(time.DateOnly)
+		meta["fix_published_source"] = source
 	}
 	summary := m.Summary
 	if summary == "" {
@@ -547,4 +572,35 @@ func severityOption(s string) (finding.Severity, bool) {
 		return finding.SeverityMedium, true
 	}
 	return sev, true
+}
+
+// fixTime is a cached answer of VersionDater.
+type fixTime struct {
+	t  time.Time
+	ok bool
+}
+
+// fixReleased asks the registry (online only) when the fixed version was
+// published. A registry that does not know the version, or fails, leaves
+// the offline approximation in place: the date is a figure for reports,
+// not a gate decision, so it does not fail the scan; the failure is
+// logged.
+func (e *Engine) fixReleased(ctx context.Context, p Package, fixed string) (time.Time, bool) {
+	d, ok := e.opt.Registry.(VersionDater)
+	if !ok || fixed == "" {
+		return time.Time{}, false
+	}
+	k := p.Ecosystem + "\x00" + p.Name + "\x00" + fixed
+	if v, ok := e.fixTimes.Load(k); ok {
+		ft := v.(fixTime)
+		return ft.t, ft.ok
+	}
+	t, found, err := d.VersionTime(ctx, p.Ecosystem, p.Name, fixed)
+	if err != nil {
+		e.opt.Logger.Warn("dating the fixed version from its registry; using the advisory's date", "package", p.Name, "version", fixed, "error", err)
+		found = false
+	}
+	ft := fixTime{t, found && !t.IsZero()}
+	e.fixTimes.Store(k, ft)
+	return ft.t, ft.ok
 }

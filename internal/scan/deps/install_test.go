@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"github.com/wardenhq/warden/internal/scan"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,5 +181,69 @@ func TestScanOnline(t *testing.T) {
 	err := e.Scan(context.Background(), scan.File{Path: "package.json", Content: []byte(`{"dependencies": {"registry-down": "1.0.0"}}`)}, func(finding.Finding) {})
 	if err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("registry failure during a scan: err = %v", err)
+	}
+}
+
+// datingRegistry is a fakeRegistry that also dates versions.
+type datingRegistry struct {
+	fakeRegistry
+	times map[string]time.Time // eco/name@version
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (r *datingRegistry) VersionTime(_ context.Context, eco, name, version string) (time.Time, bool, error) {
+	k := eco + "/" + name + "@" + version
+	r.mu.Lock()
+	r.calls[k]++
+	r.mu.Unlock()
+	if name == "minimist" {
+		return time.Time{}, false, errors.New("connection reset")
+	}
+	t, ok := r.times[k]
+	return t, ok, nil
+}
+
+// TestFixDatedOnline: online, "days since the fix was published" counts
+// from the registry's release of the fixed version, once per version;
+// offline, or when the registry does not know the version or fails, from
+// the advisory, and the metadata says which.
+func TestFixDatedOnline(t *testing.T) {
+	released := time.Date(2021, 2, 20, 8, 0, 0, 0, time.UTC)
+	reg := &datingRegistry{
+		fakeRegistry: fakeRegistry{"npm/lodash": {Exists: true, Created: testNow.AddDate(-10, 0, 0)}, "npm/minimist": {Exists: true, Created: testNow.AddDate(-10, 0, 0)}},
+		times:        map[string]time.Time{"npm/lodash@4.17.21": released},
+		calls:        map[string]int{},
+	}
+	lock := []byte(`{"lockfileVersion": 3, "packages": {"": {"dependencies": {"lodash": "*", "minimist": "*", "ms": "*"}},
+		"node_modules/lodash": {"version": "4.17.15"}, "node_modules/minimist": {"version": "0.0.8"}, "node_modules/ms": {"version": "2.1.2"}}}`)
+	files := map[string][]byte{"a/package-lock.json": lock, "b/package-lock.json": lock}
+	type fix struct{ Pkg, Published, Source, Days string }
+	run := func(opt Options) []fix {
+		var out []fix
+		for _, f := range scanFiles(t, testEngine(t, opt), files) {
+			if f.RuleID == RuleVulnerable && f.Path == "a/package-lock.json" {
+				m := f.Metadata
+				out = append(out, fix{m["package"], m["fix_published"], m["fix_published_source"], m["fix_available_days"]})
+			}
+		}
+		slices.SortFunc(out, func(a, b fix) int { return strings.Compare(a.Pkg, b.Pkg) })
+		return out
+	}
+	days := fmt.Sprint(int(testNow.Sub(released).Hours() / 24))
+	want := []fix{
+		{"lodash", "2021-02-20", "registry", days},
+		{"minimist", "2024-01-10", "advisory", "1030"}, // the registry failed
+		{"ms", "", "", ""},                             // no fix known
+	}
+	if diff := cmp.Diff(want, run(Options{Registry: reg})); diff != "" {
+		t.Errorf("online (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"npm/lodash@4.17.21": 1, "npm/minimist@0.2.4": 1}, reg.calls); diff != "" {
+		t.Errorf("registry calls, two lockfiles (-want +got):\n%s", diff)
+	}
+	want[0] = fix{"lodash", "2024-01-10", "advisory", "1030"}
+	if diff := cmp.Diff(want, run(Options{})); diff != "" {
+		t.Errorf("offline (-want +got):\n%s", diff)
 	}
 }

@@ -33,8 +33,11 @@ type Match struct {
 	// Fixed is the nearest version above the installed one that fixes
 	// every record of the group ("" when none does).
 	Fixed string
-	// FixPublished is when the first advisory naming a fix was published.
+	// FixPublished is when the advisory naming the fix was published: the
+	// offline approximation of when the fix itself was released.
 	FixPublished time.Time
+	// Published is when the group's first advisory was published.
+	Published time.Time
 }
 
 // versionOf strips the "v" that Go module versions carry and OSV omits.
@@ -403,6 +406,9 @@ func MatchVulns(eco, version string, recs []vulndb.Vulnerability) []Match {
 			}
 			if m.Summary == "" {
 				m.Summary = h.rec.Summary
+			}
+			if p := h.rec.Published; !p.IsZero() && (m.Published.IsZero() || p.Before(m.Published)) {
+				m.Published = p
 			}
 			if !h.fixedAll {
 				fixedAll = false

@@ -1,0 +1,439 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// readBody reads a request body of at most MaxBody+1 bytes (more means
+// too large), in one allocation when the client said its length.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= MaxBody {
+		b := make([]byte, 0, n+1)
+		for {
+			m, err := r.Body.Read(b[len(b):cap(b)])
+			b = b[:len(b)+m]
+			if err == io.EOF {
+				return b, nil
+			}
+			if err != nil {
+				return b, err
+			}
+			if len(b) == cap(b) {
+				// Longer than announced: read the rest the slow way.
+				rest, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1-int64(len(b))))
+				return append(b, rest...), err
+			}
+		}
+	}
+	return io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+}
+
+// reqHead is what the gateway reads from the top level of a request body.
+type reqHead struct {
+	Model  string
+	Stream bool
+	// The answer's token cap, by API.
+	MaxTokens           int64
+	MaxCompletionTokens int64
+	MaxOutputTokens     int64
+}
+
+var headFields = [...]string{"model", "stream", "max_tokens", "max_completion_tokens", "max_output_tokens"}
+
+// maxDepth is encoding/json's nesting limit, kept so that both accept the
+// same bodies.
+const maxDepth = 10000
+
+// scanRequest checks that body is one well-formed JSON object, reads the
+// fields of reqHead from its top level, and calls str with the decoded
+// text of every string value (object keys excluded) at any depth. It is
+// one pass over the body: the gateway's hot path reads every request this
+// way instead of decoding it twice (once for the head, once more to find
+// secrets in raw and JSON-unescaped form).
+//
+// Keys match exactly (encoding/json would also match "Model" or "MODEL"),
+// and a head field given twice is an error: the gateway must read the same
+// model as the upstream, whichever of two duplicates the upstream keeps.
+// str's argument is valid only during the call.
+func scanRequest(body []byte, str func([]byte)) (reqHead, error) {
+	var h reqHead
+	s := scanner{b: body, str: str, depth: 1}
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return h, errors.New("the body is not a JSON object")
+	}
+	var seen [5]bool
+	s.i++
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			key, err := s.key()
+			if err != nil {
+				return h, err
+			}
+			s.ws()
+			if s.peek() != ':' {
+				return h, s.errf("want ':' after an object key")
+			}
+			s.i++
+			s.ws()
+			field := -1
+			for i, f := range headFields {
+				if string(key) == f {
+					field = i
+				}
+			}
+			start := s.i
+			if err := s.value(); err != nil {
+				return h, err
+			}
+			if field >= 0 {
+				if seen[field] {
+					return h, fmt.Errorf("the request gives %q twice", headFields[field])
+				}
+				seen[field] = true
+				if err := h.set(field, body[start:s.i]); err != nil {
+					return h, err
+				}
+			}
+			s.ws()
+			c := s.peek()
+			s.i++
+			if c == '}' {
+				break
+			}
+			if c != ',' {
+				return h, s.errf("want ',' or '}' in an object")
+			}
+		}
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		return h, s.errf("data after the JSON object")
+	}
+	return h, nil
+}
+
+func (h *reqHead) set(field int, raw []byte) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	switch field {
+	case 0:
+		if raw[0] != '"' {
+			return errors.New(`"model" must be a string`)
+		}
+		var b []byte
+		(&scanner{b: raw, str: func(s []byte) { b = append(b, s...) }}).value()
+		h.Model = string(b)
+	case 1:
+		switch string(raw) {
+		case "true":
+			h.Stream = true
+		case "false":
+			h.Stream = false
+		default:
+			return errors.New(`"stream" must be true or false`)
+		}
+	default:
+		n, err := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil {
+			return errors.New("the token cap must be an integer")
+		}
+		*[]*int64{&h.MaxTokens, &h.MaxCompletionTokens, &h.MaxOutputTokens}[field-2] = n
+	}
+	return nil
+}
+
+type scanner struct {
+	b   []byte
+	i   int
+	str func([]byte)
+	buf []byte // decoded string with escapes
+	// depth is the nesting around the values read (1 inside the
+	// top-level object).
+	depth int
+}
+
+func (s *scanner) errf(format string, a ...any) error {
+	return fmt.Errorf("the body is not valid JSON at byte %d: %s", s.i, fmt.Sprintf(format, a...))
+}
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// key reads an object key and returns it decoded.
+func (s *scanner) key() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, s.errf("want a string as object key")
+	}
+	return s.string()
+}
+
+// value reads one JSON value, giving its string values to str.
+// Containers are walked with an explicit stack (no recursion).
+func (s *scanner) value() error {
+	var stack []byte // '{' or '['
+	for {
+		// One value at s.i.
+		switch c := s.peek(); {
+		case c == '"':
+			v, err := s.string()
+			if err != nil {
+				return err
+			}
+			if s.str != nil {
+				s.str(v)
+			}
+		case c == '{' || c == '[':
+			if s.depth+len(stack) >= maxDepth {
+				return s.errf("nested too deeply")
+			}
+			s.i++
+			s.ws()
+			if (c == '{' && s.peek() == '}') || (c == '[' && s.peek() == ']') {
+				s.i++
+				break
+			}
+			stack = append(stack, c)
+			if c == '{' {
+				if err := s.keyColon(); err != nil {
+					return err
+				}
+			}
+			continue
+		case c == 't':
+			if err := s.lit("true"); err != nil {
+				return err
+			}
+		case c == 'f':
+			if err := s.lit("false"); err != nil {
+				return err
+			}
+		case c == 'n':
+			if err := s.lit("null"); err != nil {
+				return err
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			if err := s.number(); err != nil {
+				return err
+			}
+		default:
+			return s.errf("want a value")
+		}
+		// After a value: close containers or move to the next element.
+		for {
+			if len(stack) == 0 {
+				return nil
+			}
+			s.ws()
+			top := stack[len(stack)-1]
+			c := s.peek()
+			if c == ',' {
+				s.i++
+				s.ws()
+				if top == '{' {
+					if err := s.keyColon(); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if (top == '{' && c == '}') || (top == '[' && c == ']') {
+				s.i++
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			return s.errf("want ',' or the end of the container")
+		}
+	}
+}
+
+func (s *scanner) keyColon() error {
+	if _, err := s.key(); err != nil {
+		return err
+	}
+	s.ws()
+	if s.peek() != ':' {
+		return s.errf("want ':' after an object key")
+	}
+	s.i++
+	s.ws()
+	return nil
+}
+
+func (s *scanner) lit(w string) error {
+	if len(s.b)-s.i < len(w) || string(s.b[s.i:s.i+len(w)]) != w {
+		return s.errf("want %s", w)
+	}
+	s.i += len(w)
+	return nil
+}
+
+func (s *scanner) number() error {
+	b, i := s.b, s.i
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		s.i = i
+		return s.errf("bad number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			s.i = i
+			return s.errf("bad number")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			s.i = i
+			return s.errf("bad number")
+		}
+	}
+	s.i = i
+	return nil
+}
+
+// string reads a string literal at s.i and returns its decoded bytes: a
+// slice of the body when it has no escapes, else of s.buf.
+func (s *scanner) string() ([]byte, error) {
+	b := s.b
+	i := s.i + 1
+	start := i
+	for i < len(b) {
+		c := b[i]
+		if c == '"' {
+			s.i = i + 1
+			return b[start:i], nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			s.i = i
+			return nil, s.errf("control character in a string")
+		}
+		i++
+	}
+	out := append(s.buf[:0], b[start:i]...)
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			s.i = i + 1
+			s.buf = out
+			return out, nil
+		case c < 0x20:
+			s.i = i
+			return nil, s.errf("control character in a string")
+		case c != '\\':
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(b) {
+			break
+		}
+		e := b[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(b, i)
+			if !ok {
+				s.i = i
+				return nil, s.errf(`bad \u escape`)
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				// A valid pair decodes to one rune; anything else is
+				// U+FFFD, as encoding/json does.
+				if r2, ok := hex4(b, i+2); ok && i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						i += 6
+						out = utf8.AppendRune(out, d)
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			s.i = i - 1
+			return nil, s.errf("bad escape")
+		}
+	}
+	s.i = len(b)
+	return nil, s.errf("unterminated string")
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
