@@ -541,6 +541,13 @@ func TestConfidentialUpstreamReattestsOnReconnection(t *testing.T) {
 		}
 		return up.EvidenceCalls() >= 2
 	})
+	// Let that re-attestation finish before the clock moves on.
+	a := s.g.attestors["tee"]
+	waitFor(t, "the re-attestation to finish", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return !a.reconnectPending
+	})
 	// Fresh evidence after a reconnection that no longer verifies withdraws
 	// the attestation.
 	up.SetMode(confidentialtest.WrongMeasurement)
