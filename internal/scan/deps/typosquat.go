@@ -18,6 +18,8 @@ var (
 	popularNPM string
 	//go:embed popular/pypi.idx
 	popularPyPI string
+	//go:embed popular/go.idx
+	popularGo string
 )
 
 // Suspect is a name that looks like a popular package.
@@ -25,7 +27,8 @@ type Suspect struct {
 	// Intended is the popular package the name most likely means.
 	Intended string
 	// Kind says how the two differ: "edit distance 1", "separators",
-	// "homoglyph", "affix", "scope".
+	// "homoglyph", "affix", "scope", "owner" (Go: the same repository
+	// under a look-alike owner).
 	Kind string
 }
 
@@ -34,6 +37,7 @@ type Suspect struct {
 var popularIndexes = map[string]func() *popidx.Index{
 	vulndb.NPM:  sync.OnceValue(func() *popidx.Index { return mustOpen("npm", popularNPM) }),
 	vulndb.PyPI: sync.OnceValue(func() *popidx.Index { return mustOpen("PyPI", popularPyPI) }),
+	vulndb.Go:   sync.OnceValue(func() *popidx.Index { return mustOpen("Go", popularGo) }),
 }
 
 func mustOpen(eco, data string) *popidx.Index {
@@ -59,10 +63,58 @@ func PopularDate() string {
 }
 
 func normalizeForSquat(eco, name string) string {
-	if eco == vulndb.PyPI {
+	switch eco {
+	case vulndb.PyPI:
 		return vulndb.NormalizeName(eco, name)
+	case vulndb.Go:
+		return popidx.NormalizeGo(name)
 	}
 	return strings.ToLower(name)
+}
+
+// goModuleOf is the part of a Go package path that names its module, as
+// far as can be told without the network: a known module that is a
+// prefix of the path, or host/owner/repo on a code host. ok is false when
+// a prefix is a known module (the path is a package of it).
+func goModuleOf(ix *popidx.Index, p string) (mod string, ok bool) {
+	for i := len(p) - 1; i > 0; i-- {
+		if p[i] == '/' && ix.Find(popidx.NormalizeGo(p[:i])) >= 0 {
+			return "", false
+		}
+	}
+	if host, owner, repo, ok := popidx.SplitRepo(p); ok {
+		// A repository that holds a known module (azure-sdk-for-go and
+		// its sdk/azcore) is known too.
+		same := false
+		ix.Each(popidx.Repo, host+"/"+repo, func(id int) bool {
+			_, o2, _, _ := popidx.SplitRepo(ix.Name(id))
+			same = o2 == owner
+			return !same
+		})
+		return host + "/" + owner + "/" + repo, !same
+	}
+	return p, true
+}
+
+// goAffixes are decorations a look-alike Go owner or repository adds:
+// github.com/boltdb-go/bolt for github.com/boltdb/bolt.
+var goAffixes = []string{"go-", "golang-", "-go", "-golang", "go", "-dev", "-io", "-lib", "-labs", "-hq"}
+
+// stripGoAffix removes one decoration from s, or returns "".
+func stripGoAffix(s string) string {
+	for _, a := range goAffixes {
+		if strings.HasSuffix(a, "-") || a == "go" {
+			if t, ok := strings.CutPrefix(s, a); ok && len(t) >= 3 {
+				return t
+			}
+		}
+		if !strings.HasSuffix(a, "-") {
+			if t, ok := strings.CutSuffix(s, a); ok && len(t) >= 3 {
+				return t
+			}
+		}
+	}
+	return ""
 }
 
 // minEditLen: names shorter than this are only checked by transforms, not
@@ -147,6 +199,12 @@ func CheckName(ecosystem, name string) (Suspect, bool) {
 	if ix.Find(n) >= 0 {
 		return Suspect{}, false
 	}
+	if ecosystem == vulndb.Go {
+		var ok bool
+		if n, ok = goModuleOf(ix, n); !ok || ix.Find(n) >= 0 {
+			return Suspect{}, false
+		}
+	}
 	// Transforms are tried from the most to the least specific; the first
 	// that finds a popular name wins, the most popular one within it.
 	// A name's index is its rank: lower is more popular.
@@ -183,6 +241,27 @@ func CheckName(ecosystem, name string) (Suspect, bool) {
 			if a := stripAffixes(ecosystem, n); a != n {
 				consider(ix.Find(a))
 			}
+			if host, owner, repo, ok := popidx.SplitRepo(n); ok && ecosystem == vulndb.Go {
+				if r := stripGoAffix(repo); r != "" {
+					consider(ix.Find(host + "/" + owner + "/" + r))
+				}
+			}
+		}},
+		{"owner", func() {
+			// Go: the same repository under a look-alike owner (the
+			// usual shape of Go typosquats: boltdb-go/bolt for
+			// boltdb/bolt).
+			host, owner, repo, ok := popidx.SplitRepo(n)
+			if !ok {
+				return
+			}
+			bare := stripGoAffix(owner)
+			ix.Each(popidx.Repo, host+"/"+repo, func(id int) bool {
+				if _, o2, _, _ := popidx.SplitRepo(ix.Name(id)); o2 != owner && (o2 == bare || len(o2) >= 4 && osaDistance(o2, owner) <= 2) {
+					consider(id)
+				}
+				return true
+			})
 		}},
 		{"edit distance 1", func() {
 			if len(n) < minEditLen {

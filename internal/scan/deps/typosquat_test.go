@@ -30,7 +30,18 @@ func TestCheckName(t *testing.T) {
 		{"PyPI", "Requests", "", ""},
 		{"PyPI", "python_dateutil", "", ""}, // PEP 503: the same package
 		{"PyPI", "urlib3", "urllib3", "edit distance 1"},
-		{"Go", "github.com/sirupsen/logrus", "", ""}, // no popularity data for Go
+		{"Go", "github.com/sirupsen/logrus", "", ""},
+		{"Go", "github.com/Sirupsen/logrus", "", ""},            // case: the same module
+		{"Go", "github.com/sirupsen/logrus/hooks/test", "", ""}, // a package of a known module
+		{"Go", "github.com/cespare/xxhash/v2", "", ""},          // any major version
+		{"Go", "github.com/azure/azure-sdk-for-go", "", ""},     // the repository of a known module
+		{"Go", "github.com/gin-gonic/gin", "", ""},              // unknown, and like nothing known
+		{"Go", "github.com/sirupsen/logruss", "github.com/sirupsen/logrus", "edit distance 1"},
+		{"Go", "github.com/sirupsen/logruss/hooks", "github.com/sirupsen/logrus", "edit distance 1"},
+		{"Go", "github.com/siruspen/logrus", "github.com/sirupsen/logrus", "owner"},
+		{"Go", "github.com/spf13-go/pflag", "github.com/spf13/pflag", "owner"},
+		{"Go", "github.com/sirupsen/go-logrus", "github.com/sirupsen/logrus", "affix"},
+		{"Go", "golang.org/x/crypt0", "golang.org/x/crypto", "homoglyph"},
 	}
 	for _, tt := range tests {
 		s, ok := CheckName(tt.eco, tt.name)
@@ -68,8 +79,20 @@ func TestTyposquatAccuracy(t *testing.T) {
 	legit := readTSV(t, "testdata/typosquat/legit.tsv")
 	tp, fn, wrongTarget, fp := 0, 0, 0, 0
 	var misses, falseAlarms []string
+	type counts struct{ squats, flagged, legit, falseAlarms int }
+	per := map[string]*counts{}
+	at := func(eco string) *counts {
+		if per[eco] == nil {
+			per[eco] = &counts{}
+		}
+		return per[eco]
+	}
 	for _, r := range squats {
 		s, ok := CheckName(r[0], r[1])
+		at(r[0]).squats++
+		if ok {
+			at(r[0]).flagged++
+		}
 		switch {
 		case !ok:
 			fn++
@@ -83,7 +106,9 @@ func TestTyposquatAccuracy(t *testing.T) {
 		}
 	}
 	for _, r := range legit {
+		at(r[0]).legit++
 		if s, ok := CheckName(r[0], r[1]); ok {
+			at(r[0]).falseAlarms++
 			fp++
 			falseAlarms = append(falseAlarms, fmt.Sprintf("%s/%s~%s(%s)", r[0], r[1], s.Intended, s.Kind))
 		}
@@ -95,6 +120,13 @@ func TestTyposquatAccuracy(t *testing.T) {
 	t.Logf("legitimate: %d, flagged %d (false-positive rate %.4f)", len(legit), fp, fpRate)
 	t.Logf("missed or mis-targeted: %v", misses)
 	t.Logf("false alarms: %v", falseAlarms)
+	for _, eco := range []string{"npm", "PyPI", "Go"} {
+		c := at(eco)
+		t.Logf("%s: look-alikes %d, flagged %d; legitimate %d, flagged %d", eco, c.squats, c.flagged, c.legit, c.falseAlarms)
+		if c.squats == 0 || c.legit == 0 {
+			t.Errorf("%s: no labelled samples", eco)
+		}
+	}
 	if recall < 0.90 {
 		t.Errorf("recall %.3f below target 0.90", recall)
 	}
@@ -109,8 +141,9 @@ func TestTyposquatAccuracy(t *testing.T) {
 func BenchmarkCheckName(b *testing.B) {
 	popularFor("npm")
 	popularFor("PyPI")
-	names := []string{"lodahs", "express", "my-internal-package-name", "@typess/node", "reqeusts"}
-	ecos := []string{"npm", "npm", "npm", "npm", "PyPI"}
+	popularFor("Go")
+	names := []string{"lodahs", "express", "my-internal-package-name", "@typess/node", "reqeusts", "github.com/sirupsen/logruss"}
+	ecos := []string{"npm", "npm", "npm", "npm", "PyPI", "Go"}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		CheckName(ecos[i%len(names)], names[i%len(names)])

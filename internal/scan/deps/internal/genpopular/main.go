@@ -6,7 +6,9 @@
 //	pypi.tsv: name, version, month, rank_among_15000_most_downloaded, summary
 //
 // It keeps the top -npm names by monthly downloads and every PyPI name with
-// a download rank, most popular first, and records the lists' date. Run it
+// a download rank, most popular first, and records the lists' date. The Go
+// index comes from the go.mod files of a Go module download cache, ranked
+// by dependents (gomod.go). Run it
 // with `go generate ./internal/scan/deps` (see docs/DEPENDENCIES.md).
 package main
 
@@ -15,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -33,11 +36,25 @@ func main() {
 	kNPM := flag.Int("npm-known", 40000, "how many npm names count as known, never suspects")
 	kPyPI := flag.Int("pypi-known", 15000, "how many PyPI names count as known, never suspects")
 	date := flag.String("date", "", "date of the lists (default: the npm.tsv modification day)")
+	goCache := flag.String("go-mod-cache", "", "Go module download cache whose go.mod files give the Go data (default: $(go env GOMODCACHE)/cache/download)")
+	goMin := flag.Int("go-min-dependents", 2, "Go modules required by at least this many modules of the cache are compared against")
 	flag.Parse()
 	if *dir == "" {
 		*dir = "/work/.library/env/packages"
 	}
+	if *goCache == "" {
+		gm, err := exec.Command("go", "env", "GOMODCACHE").Output()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "genpopular: go env GOMODCACHE:", err)
+			os.Exit(1)
+		}
+		*goCache = filepath.Join(strings.TrimSpace(string(gm)), "cache", "download")
+	}
 	if err := run(*dir, *out, *nNPM, *nPyPI, *kNPM, *kPyPI, *date); err != nil {
+		fmt.Fprintln(os.Stderr, "genpopular:", err)
+		os.Exit(1)
+	}
+	if err := runGo(*goCache, *out, *goMin); err != nil {
 		fmt.Fprintln(os.Stderr, "genpopular:", err)
 		os.Exit(1)
 	}

@@ -9,7 +9,7 @@
 //
 // Layout (all integers little-endian uint32):
 //
-//	0   magic "WPOP", version (3)
+//	0   magic "WPOP", version (4)
 //	8   number of names, number of targets (the first names, by rank)
 //	16  offset of the names blob, offset of the name offsets (n+1 entries)
 //	24  offset and length of the date string (YYYY-MM-DD)
@@ -51,6 +51,9 @@ const (
 	Dropped
 	// Bare holds every scoped target under its bare name.
 	Bare
+	// Repo holds each target of the form host/owner/repo[/...] under
+	// host/repo: the Go modules that a look-alike owner would imitate.
+	Repo
 	// Deletes holds every target under each string one byte shorter
 	// that deleting one of its bytes gives ("lodash" under "odash",
 	// "ldash", ..., "lodas"): with it, the names one edit away from a
@@ -67,7 +70,7 @@ const DroppedScopeTargets = 1500
 
 const (
 	magic      = "WPOP"
-	version    = 3
+	version    = 4
 	headerSize = 36 + 8*int(NumTables)
 )
 
@@ -87,8 +90,49 @@ func Key(t Table, name string) (key string, ok bool) {
 	case Dropped, Bare:
 		_, bare, ok := SplitScope(name)
 		return bare, ok
+	case Repo:
+		if host, _, repo, ok := SplitRepo(name); ok {
+			return host + "/" + repo, true
+		}
 	}
 	return "", false
+}
+
+// SplitRepo splits a module path on a code host, "host/owner/repo/...",
+// into its host, owner and repository.
+func SplitRepo(s string) (host, owner, repo string, ok bool) {
+	host, rest, ok1 := strings.Cut(s, "/")
+	owner, rest, ok2 := strings.Cut(rest, "/")
+	repo, _, _ = strings.Cut(rest, "/")
+	switch host {
+	case "github.com", "gitlab.com", "bitbucket.org":
+	default:
+		return "", "", "", false
+	}
+	return host, owner, repo, ok1 && ok2 && owner != "" && repo != ""
+}
+
+// NormalizeGo is the form a Go module path is compared in: lower case
+// (the code hosts are case-insensitive, as the proxy's !-escaping
+// acknowledges) and without a major-version suffix (/v2, gopkg.in's .v3):
+// every major version of a module is the same project.
+func NormalizeGo(p string) string {
+	p = strings.ToLower(p)
+	if i := strings.LastIndexAny(p, "/."); i > 0 && strings.HasPrefix(p[i+1:], "v") && allDigits(p[i+2:]) {
+		if p[i] == '/' || strings.HasPrefix(p, "gopkg.in/") {
+			return p[:i]
+		}
+	}
+	return p
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // filed reports whether name is filed under key in table t.
@@ -358,6 +402,9 @@ func Build(names []string, targets int, date string) ([]byte, error) {
 				entries[Dropped] = append(entries[Dropped], entry{bare, i})
 			}
 			entries[Bare] = append(entries[Bare], entry{bare, i})
+		}
+		if k, ok := Key(Repo, n); ok {
+			entries[Repo] = append(entries[Repo], entry{k, i})
 		}
 		for j := range len(n) {
 			if j == 0 || n[j] != n[j-1] { // "aab": one entry for "ab"

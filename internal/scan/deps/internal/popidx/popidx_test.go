@@ -225,3 +225,33 @@ func TestWideSlots(t *testing.T) {
 		t.Errorf("First(Sepless, pkg99) = %d, want 99", got)
 	}
 }
+
+func TestGoKeys(t *testing.T) {
+	for in, want := range map[string]string{
+		"github.com/Sirupsen/logrus":      "github.com/sirupsen/logrus",
+		"github.com/cespare/xxhash/v2":    "github.com/cespare/xxhash",
+		"gopkg.in/yaml.v3":                "gopkg.in/yaml",
+		"github.com/foo/bar.v2":           "github.com/foo/bar.v2", // only gopkg.in uses .vN
+		"github.com/foo/v2ray":            "github.com/foo/v2ray",
+		"github.com/foo/bar/v":            "github.com/foo/bar/v",
+		"golang.org/x/sys":                "golang.org/x/sys",
+		"k8s.io/client-go":                "k8s.io/client-go",
+		"github.com/jackc/pgx/v5/pgxpool": "github.com/jackc/pgx/v5/pgxpool", // a package path, not a module's
+	} {
+		if got := NormalizeGo(in); got != want {
+			t.Errorf("NormalizeGo(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"github.com/boltdb/bolt":       "github.com/bolt",
+		"github.com/boltdb/bolt/cmd/x": "github.com/bolt",
+		"gitlab.com/a/b":               "gitlab.com/b",
+		"golang.org/x/sys":             "",
+		"github.com/owner":             "",
+	} {
+		got, ok := Key(Repo, in)
+		if ok != (want != "") || got != want {
+			t.Errorf("Key(Repo, %q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
