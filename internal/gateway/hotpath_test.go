@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan/secrets"
@@ -132,4 +134,53 @@ func mustEngine(t *testing.T) *secrets.Engine {
 		t.Fatal(err)
 	}
 	return eng
+}
+
+// Streamed events reach the client as the upstream sends them: the first
+// events arrive while the upstream still holds the rest back.
+func TestStreamIsNotBuffered(t *testing.T) {
+	release := make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, _ []byte) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		// Two events in one write, then a third alone.
+		io.WriteString(w, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n"+
+			"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n")
+		fl.Flush()
+		io.WriteString(w, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"early\"}}\n\n")
+		fl.Flush()
+		<-release
+		io.WriteString(w, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+	})
+	defer close(release)
+	gw, _ := newGateway(t, nil, up)
+	b, _ := json.Marshal(prompt("claude-haiku-4-5", "hi", true))
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/messages", bytes.NewReader(b))
+	req.Header.Set("x-api-key", agentKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make(chan string, 1)
+	go func() {
+		var seen []byte
+		buf := make([]byte, 4096)
+		for !bytes.Contains(seen, []byte("early")) {
+			n, err := resp.Body.Read(buf)
+			seen = append(seen, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		got <- string(seen)
+	}()
+	select {
+	case s := <-got:
+		if !strings.Contains(s, "message_start") || !strings.Contains(s, "content_block_start") || !strings.Contains(s, "early") {
+			t.Errorf("the client got %q before the upstream finished; want the first three events", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first events did not reach the client while the upstream held the rest back")
+	}
 }

@@ -340,25 +340,25 @@ func (s *scanner) string() ([]byte, error) {
 	b := s.b
 	i := s.i + 1
 	start := i
-	for i < len(b) {
-		c := b[i]
-		if c == '"' {
-			s.i = i + 1
-			return b[start:i], nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			s.i = i
-			return nil, s.errf("control character in a string")
-		}
+	for i < len(b) && plain[b[i]] {
 		i++
+	}
+	if i < len(b) && b[i] == '"' {
+		s.i = i + 1
+		return b[start:i], nil
 	}
 	out := append(s.buf[:0], b[start:i]...)
 	for i < len(b) {
-		c := b[i]
-		switch {
+		j := i
+		for j < len(b) && plain[b[j]] {
+			j++
+		}
+		out = append(out, b[i:j]...)
+		i = j
+		if i >= len(b) {
+			break
+		}
+		switch c := b[i]; {
 		case c == '"':
 			s.i = i + 1
 			s.buf = out
@@ -366,10 +366,6 @@ func (s *scanner) string() ([]byte, error) {
 		case c < 0x20:
 			s.i = i
 			return nil, s.errf("control character in a string")
-		case c != '\\':
-			out = append(out, c)
-			i++
-			continue
 		}
 		if i+1 >= len(b) {
 			break
@@ -417,6 +413,15 @@ func (s *scanner) string() ([]byte, error) {
 	s.i = len(b)
 	return nil, s.errf("unterminated string")
 }
+
+// plain marks the bytes a JSON string holds as they are: not the closing
+// quote, a backslash or a control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func hex4(b []byte, i int) (rune, bool) {
 	if i+4 > len(b) {
