@@ -346,12 +346,16 @@ func FuzzParseJournal(f *testing.F) {
 	f.Add([]byte(rec[:30] + rec))
 	f.Add([]byte("garbage" + rec + rec[:10]))
 	f.Add([]byte("\x1e\x1e\n\n"))
+	f.Add(append(make([]byte, 64), rec...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const base = 100
 		last := int64(base)
 		end, err := parseJournal(b, base, func(r journalRecord) error {
 			if r.end <= last || r.end > base+int64(len(b)) {
 				t.Fatalf("record ends at %d after %d (input %d bytes)", r.end, last, len(b))
+			}
+			if r.torn != nil && bytes.Count(r.torn, []byte{0}) == len(r.torn) {
+				t.Fatalf("a run of zeros (a punched hole) reported as a torn record")
 			}
 			if (r.nonce == nil) == (r.torn == nil) {
 				t.Fatalf("record is both or neither torn and whole: %+v", r)
