@@ -434,7 +434,10 @@ func (a *attestor) attest(ctx context.Context) (*attestation, error) {
 		return nil, fail(checkFetch, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	// No redirects: the evidence must come from the upstream's own
+	// listener, whose key is the one being bound and pinned.
+	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fail(checkFetch, fmt.Errorf("fetching evidence from %s: %v", a.up.Attestation.EvidenceURL, unwrapURLError(err)))
 	}
@@ -584,4 +587,45 @@ func (g *Gateway) jwks() attest.KeySet {
 		}
 		return nil, fmt.Errorf("no key with kid %q in %s", kid, url)
 	})
+}
+
+// AttestationReport is the outcome of attesting one confidential upstream
+// now (Gateway.Attest), for `warden gateway attest`.
+type AttestationReport struct {
+	Upstream string `json:"upstream"`
+	Verified bool   `json:"verified"`
+	// Check names what failed (attest.Check*, "fetch", "tls_key").
+	Check string `json:"check,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Evidence is what verified, kind by kind.
+	Evidence []attest.Result `json:"evidence,omitempty"`
+	// TLSKeySHA256 is the hex SHA-256 of the pinned TLS public key.
+	TLSKeySHA256 string    `json:"tls_key_sha256,omitempty"`
+	Expires      time.Time `json:"expires,omitzero"`
+}
+
+// Attest attests every confidential upstream now, in config order, and
+// reports each outcome; the results are cached as a request's would be.
+func (g *Gateway) Attest(ctx context.Context) []AttestationReport {
+	var out []AttestationReport
+	for i := range g.cfg.Upstreams {
+		a := g.attestors[g.cfg.Upstreams[i].Name]
+		if a == nil {
+			continue
+		}
+		r := AttestationReport{Upstream: a.up.Name}
+		st, err := a.refresh(ctx)
+		var f *attestFailure
+		switch {
+		case err == nil:
+			r.Verified, r.Evidence, r.Expires = true, st.results, st.expires
+			r.TLSKeySHA256 = hex.EncodeToString(st.pin)
+		case errors.As(err, &f):
+			r.Check, r.Error = f.check, f.err.Error()
+		default:
+			r.Check, r.Error = checkFetch, err.Error()
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -187,6 +187,7 @@ func TestConfidentialUpstreamBadEvidenceRefused(t *testing.T) {
 		{"bound to another TLS key", confidentialtest.WrongKey, nil, false, "binding", "not bound to this connection"},
 		{"bound to another TLS key, pin-only TLS", confidentialtest.WrongKey, nil, true, "binding", "not bound to this connection"},
 		{"evidence endpoint down", confidentialtest.Down, nil, false, "fetch", "HTTP 503"},
+		{"evidence endpoint redirects", confidentialtest.Redirect, nil, false, "fetch", "HTTP 302"},
 		{"GPU token signed by an unknown key", confidentialtest.BadGPUToken, []string{"sev-snp", "nvidia-eat"}, false, "signature", "nvidia-eat"},
 	}
 	for _, tc := range tests {

@@ -351,7 +351,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	needAttestation := slices.Contains(g.pol.Models.RequireAttestation, rq.classification)
 
 	ph := newPlaceholders(g.phKey)
-	out, found, err := redactBody(g.secrets, body, texts.b, ph)
+	out, found, err := redactBody(g.secrets, body, texts, ph)
 	if err != nil {
 		reason = "request body is not JSON"
 		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: "+err.Error())
@@ -661,7 +661,10 @@ func pumpSSE(w http.ResponseWriter, body io.Reader, write func(io.Writer, []byte
 			if ev.Len() > 0 {
 				write(w, ev.Bytes())
 				ev.Reset()
-				if fl != nil {
+				// Flush unless the next event is already here whole: events
+				// that arrived together leave together (one write instead
+				// of one per event), and none waits for more input.
+				if fl != nil && !eventBuffered(br) {
 					fl.Flush()
 				}
 			}
@@ -670,6 +673,13 @@ func pumpSSE(w http.ResponseWriter, body io.Reader, write func(io.Writer, []byte
 			return
 		}
 	}
+}
+
+// eventBuffered reports whether br holds a complete SSE event (up to its
+// blank line) that can be read without waiting.
+func eventBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n"))
 }
 
 type sseDelta struct {

@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/internal/policy"
 	"github.com/wardenhq/warden/internal/scan/secrets"
@@ -133,3 +136,77 @@ func mustEngine(t *testing.T) *secrets.Engine {
 	}
 	return eng
 }
+
+// Streamed events reach the client as the upstream sends them: the first
+// events arrive while the upstream still holds the rest back.
+func TestStreamIsNotBuffered(t *testing.T) {
+	release := make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, _ []byte) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		// Two events in one write, then a third alone.
+		io.WriteString(w, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n"+
+			"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n")
+		fl.Flush()
+		io.WriteString(w, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"early\"}}\n\n")
+		fl.Flush()
+		<-release
+		io.WriteString(w, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+	})
+	defer close(release)
+	gw, _ := newGateway(t, nil, up)
+	b, _ := json.Marshal(prompt("claude-haiku-4-5", "hi", true))
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/messages", bytes.NewReader(b))
+	req.Header.Set("x-api-key", agentKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make(chan string, 1)
+	go func() {
+		var seen []byte
+		buf := make([]byte, 4096)
+		for !bytes.Contains(seen, []byte("early")) {
+			n, err := resp.Body.Read(buf)
+			seen = append(seen, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		got <- string(seen)
+	}()
+	select {
+	case s := <-got:
+		if !strings.Contains(s, "message_start") || !strings.Contains(s, "content_block_start") || !strings.Contains(s, "early") {
+			t.Errorf("the client got %q before the upstream finished; want the first three events", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first events did not reach the client while the upstream held the rest back")
+	}
+}
+
+// Redaction rewrites only the string literals that hold a secret: the rest
+// of the body reaches the upstream byte for byte (key order, spacing and
+// escapes kept, which prompt caching and request signing depend on).
+func TestRedactionKeepsTheRestOfTheBody(t *testing.T) {
+	up := newUpstream(t, echoAnswer)
+	gw, _ := newGateway(t, nil, up)
+	lit := `"deploy with aws_access_key_id=` + keyID + ` \u00e9 <b>"`
+	body := `{"stream": false, "model":"claude-haiku-4-5",  "max_tokens":5, "messages":[{"role":"user","content":[{"type":"text","text":` + lit + `}]}], "metadata":{"z":1,"a":"\u00e9\/"}}`
+	resp, out := postRaw(t, gw.URL, agentKey, body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d %s", resp.StatusCode, out)
+	}
+	got := up.bodies[0]
+	ph := placeholderRE.FindString(got)
+	if ph == "" {
+		t.Fatalf("no placeholder upstream")
+	}
+	want := strings.Replace(body, lit, `"deploy with aws_access_key_id=`+ph+` é <b>"`, 1)
+	if got != want {
+		t.Errorf("upstream body:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+var placeholderRE = regexp.MustCompile(`\[\[warden:[0-9a-f]{12}\]\]`)

@@ -85,6 +85,14 @@ type analyzer struct {
 	depth int
 	// bodyReads are the places a JS handler reads a whole request body.
 	bodyReads []*Node
+	// global is the module scope; funcs and methods are the file's own
+	// functions by name, for following tainted arguments into them
+	// (summary.go).
+	global    env
+	funcs     map[string]*Func
+	methods   map[string][]*Func
+	followed  map[followKey]bool
+	following int
 }
 
 func (a *analyzer) report(r *Rule, n *Node, note string) {
@@ -140,6 +148,8 @@ func (c *Ctx) InHandler() bool { return c.a.fs != nil && c.a.fs.handler }
 
 func (a *analyzer) run() {
 	global := env{}
+	a.global = global
+	a.indexFuncs()
 	a.fs = &funcState{words: map[string]bool{}}
 	// Module-level statements first (constants, configuration), then the
 	// functions and classes, each with its own copy of the module scope.
@@ -589,6 +599,9 @@ func (a *analyzer) call(n *Node, e env) {
 	}
 	if a.fs != nil {
 		a.fs.calls = append(a.fs.calls, rec)
+	}
+	if in.Taint {
+		a.follow(n, rec.vals)
 	}
 	if in.Taint && a.u.Lang == LangGo {
 		for _, x := range n.Args {

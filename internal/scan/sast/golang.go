@@ -86,7 +86,7 @@ func (g *goLower) node(k Kind, n ast.Node) *Node {
 }
 
 func (g *goLower) funcOf(name string, recv *ast.FieldList, ft *ast.FuncType, body *ast.BlockStmt, pos, end token.Pos) *Func {
-	fn := &Func{Name: name, Off: g.off(pos), End: g.off(end)}
+	fn := &Func{Name: name, Off: g.off(pos), End: g.off(end), Recv: recv != nil && len(recv.List) > 0}
 	add := func(fl *ast.FieldList) {
 		if fl == nil {
 			return

@@ -119,6 +119,8 @@ type Func struct {
 	Body       []*Stmt
 	// Exported is set for `export function GET` (Next.js route handlers).
 	Exported bool
+	// Recv is set for a Go method: Params[0] is its receiver.
+	Recv     bool
 	Off, End int
 	Line     int
 }

@@ -628,6 +628,10 @@ func secretCompare(c *Ctx, n *Node) bool {
 		}
 	}
 	secret := func(x *Node) bool {
+		if x.Kind == KCall {
+			// hashPassword(pw) == stored: a password hash compared with ==.
+			return passwordFunc.MatchString(lastSeg(x.Name))
+		}
 		if x.Kind != KIdent && x.Kind != KMember && x.Kind != KIndex {
 			return false
 		}
@@ -641,7 +645,12 @@ func secretCompare(c *Ctx, n *Node) bool {
 	return !(c.Val(l).Const && c.Val(r).Const)
 }
 
-var secretCmpName = regexpMust(`(?i)(passw|passwd|pwd|secret|token|api_?key|apikey|signature|hmac|otp|digest|mac$)`)
+// passwordFunc names a function that hashes or derives a password.
+var passwordFunc = regexpMust(`(?i)(passw|pwd)`)
+
+// A name ending in a credential's key (adminKey, access_key, webhookKey) is
+// a secret; a bare "key" is not (map and cache keys).
+var secretCmpName = regexpMust(`(?i)(passw|passwd|pwd|secret|token|api_?key|apikey|signature|hmac|otp|digest|mac$|(admin|access|auth|master|client|private|shared|signing|service|internal|webhook)_?key$)`)
 var secretCmpExclude = regexpMust(`(?i)(type|kind|name|len|length|count|id$|expir|_at$|url|header|enabled)`)
 
 // idorCheck builds a function-level rule: in a request handler, a lookup
