@@ -155,6 +155,10 @@ func parseJournal(buf []byte, base int64, fn func(journalRecord) error) (int64, 
 			if q < 0 {
 				break
 			}
+			if bytes.Count(buf[p:p+q], []byte{0}) == q {
+				p += q // a punched hole reads as zeros: sealed long ago
+				continue
+			}
 			if err := fn(journalRecord{end: base + int64(p+q), torn: buf[p : p+q]}); err != nil {
 				return 0, err
 			}
@@ -449,6 +453,13 @@ func (l *Log) journalEnter() error {
 // and its id, or nil when there is no journal.
 func (l *Log) journalForSeal() (*os.File, os.FileInfo, error) {
 	jp := journalPath(l.path)
+	if !l.removeJournal && l.jr != nil {
+		// Never replaced (holes are punched instead): fstat is enough,
+		// unless someone removed it by hand.
+		if fi, err := l.jr.Stat(); err == nil && fileLinks(fi) > 0 {
+			return l.jr, fi, nil
+		}
+	}
 	fi, err := os.Stat(jp)
 	if errors.Is(err, os.ErrNotExist) {
 		if l.jr != nil {
@@ -491,14 +502,21 @@ func (l *Log) journalForSeal() (*os.File, os.FileInfo, error) {
 // of the caller's record (nil: none); ownSeq is its sequence number if this
 // call sealed it. size is the journal size it read up to (for sealLoop's
 // re-check).
-func (l *Log) sealJournal(now time.Time, own []byte) (ownSeq uint64, size int64, err error) {
+//
+// mine says this Log's last hold ended with the state it remembers written
+// to the lock file: if the log is still exactly as it left it, nobody held
+// the lock since (every holder that changes the state writes the log, or
+// replaces the journal), and the lock file need not be read.
+func (l *Log) sealJournal(now time.Time, own []byte, mine bool) (ownSeq uint64, size int64, err error) {
 	jf, fi, err := l.journalForSeal()
 	if err != nil {
 		return 0, 0, err
 	}
 	if jf != nil {
 		size = fi.Size()
-		if _, err = l.reconcile(jf, size); err != nil {
+		if mine && l.sealed.journal == l.jrID && l.sealed.logIno == l.logIno && l.sealed.logSize == l.cacheSize {
+			l.sealedValid = true
+		} else if _, err = l.reconcile(jf, size); err != nil {
 			return 0, size, err
 		}
 	}
@@ -615,6 +633,14 @@ func (l *Log) reconcile(jf *os.File, size int64) (sealState, error) {
 	var logFrom int64
 	if ok && st.logIno == l.logIno && st.logSize <= l.cacheSize {
 		logFrom = st.logSize
+	}
+	// Sealed records can only be at the end of the log: each line is at
+	// most ~100 bytes longer than its record, and only checkpoint,
+	// rotation, retention and repair lines come between them. So a log
+	// with no usable position (a first append after an upgrade) is not
+	// read whole; a partial first line matches nothing.
+	if tail := 2*(size-joff) + 1<<20; l.cacheSize-logFrom > tail {
+		logFrom = l.cacheSize - tail
 	}
 	ck, ckTime := st.ckSize, st.ckTime
 	if !ok {
@@ -750,7 +776,15 @@ func (l *Log) compactJournal(sealed int64) {
 
 // journalGrew reports whether the journal changed since a sealer read it
 // (info, size): then records may wait for a sealer.
-func journalGrew(jp string, info os.FileInfo, size int64) bool {
+//
+// jf, when not nil, is the sealer's descriptor of a journal that is never
+// replaced (hole punching): its fstat answers.
+func journalGrew(jp string, jf *os.File, info os.FileInfo, size int64) bool {
+	if jf != nil {
+		if fi, err := jf.Stat(); err == nil && fileLinks(fi) > 0 {
+			return fi.Size() > size
+		}
+	}
 	fi, err := os.Stat(jp)
 	if err != nil {
 		return false

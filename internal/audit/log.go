@@ -94,7 +94,10 @@ type Log struct {
 	jrID        string
 	sealed      sealState
 	sealedValid bool // sealed was checked against the log in this hold
-	rotated     bool // the log rotated in this hold
+	// sealedMine: sealed is what this Log wrote to the lock file at the end
+	// of its last hold (so unless the log changed since, it is still there).
+	sealedMine bool
+	rotated    bool // the log rotated in this hold
 
 	// The tail of the active segment as last seen; valid while the file
 	// still has cacheSize bytes.
@@ -222,7 +225,7 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := l.journalWrite(rec, l.opts.Sync == SyncEveryEvent); err != nil {
 		return 0, err
 	}
-	seq, err := l.sealLoop(nonce[:], true, nil, 0)
+	seq, err := l.sealLoop(nonce[:], true, nil, nil, 0)
 	if err != nil {
 		return seq, fmt.Errorf("the event is in the audit journal but sealing it into the log failed: %w", err)
 	}
@@ -244,10 +247,10 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 // released before the re-check too, so goroutines sharing a Log are
 // covered by the same argument. A holder killed with the lock leaves
 // records for the next writer or reader (Seal) to seal.
-func (l *Log) sealLoop(own []byte, first bool, info os.FileInfo, size int64) (uint64, error) {
+func (l *Log) sealLoop(own []byte, first bool, jf *os.File, info os.FileInfo, size int64) (uint64, error) {
 	jp := journalPath(l.path)
 	var ownSeq uint64
-	for first || journalGrew(jp, info, size) {
+	for first || journalGrew(jp, jf, info, size) {
 		first = false
 		if !l.mu.TryLock() {
 			return ownSeq, nil // that goroutine seals, then re-checks
@@ -265,7 +268,7 @@ func (l *Log) sealLoop(own []byte, first bool, info os.FileInfo, size int64) (ui
 			return ownSeq, nil // the holder seals, then re-checks
 		}
 		var s uint64
-		s, info, size, err = l.hold(own, nil)
+		s, jf, info, size, err = l.hold(own, nil)
 		if s != 0 {
 			ownSeq = s
 		}
@@ -281,23 +284,32 @@ func (l *Log) sealLoop(own []byte, first bool, info os.FileInfo, size int64) (ui
 // runs f (a locked append), signs a checkpoint when due, records the seal
 // position and compacts the journal. The log is fsynced after unlocking
 // when a checkpoint was written.
-func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, info os.FileInfo, size int64, err error) {
+//
+// It returns what sealLoop needs to re-check the journal: the journal's
+// identity and the size read (and the descriptor, when the journal is never
+// replaced).
+func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, jf *os.File, info os.FileInfo, size int64, err error) {
 	defer l.mu.Unlock()
 	defer l.syncAfterUnlock()
 	defer unlockFile(l.lockf)
 	now := l.opts.Now().UTC()
 	l.sealedValid, l.rotated = false, false
+	mine := l.sealedMine
+	l.sealedMine = false
 	if err := l.prepare(now); err != nil {
-		return 0, nil, 0, err
+		return 0, nil, nil, 0, err
 	}
-	ownSeq, size, err = l.sealJournal(now, own)
+	ownSeq, size, err = l.sealJournal(now, own, mine)
 	info = l.jrInfo
+	if !l.removeJournal {
+		jf = l.jr
+	}
 	if err != nil {
-		return ownSeq, info, size, err
+		return ownSeq, jf, info, size, err
 	}
 	if f != nil {
 		if err := f(now); err != nil {
-			return ownSeq, info, size, err
+			return ownSeq, jf, info, size, err
 		}
 	}
 	if err := l.maybeCheckpoint(now, false); err != nil {
@@ -305,7 +317,11 @@ func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, info
 		// next append, so report it without failing this one.
 		l.opts.Logger.Warn("audit checkpoint failed", "err", err)
 	}
-	return ownSeq, info, size, l.finishHold()
+	if err := l.finishHold(); err != nil {
+		return ownSeq, jf, info, size, err
+	}
+	l.sealedMine = l.sealedValid && l.jr != nil
+	return ownSeq, jf, info, size, nil
 }
 
 // lockedSeal waits for the seal lock and runs f after sealing the journal
@@ -321,11 +337,11 @@ func (l *Log) lockedSeal(f func(now time.Time) error) error {
 		l.mu.Unlock()
 		return fmt.Errorf("locking audit log: %w", err)
 	}
-	_, info, size, err := l.hold(nil, f)
+	_, jf, info, size, err := l.hold(nil, f)
 	if err != nil {
 		return err
 	}
-	_, err = l.sealLoop(nil, false, info, size)
+	_, err = l.sealLoop(nil, false, jf, info, size)
 	return err
 }
 
@@ -427,10 +443,15 @@ func (l *Log) Checkpoint(ctx context.Context) (uint64, error) {
 // continues a segment whose opening was interrupted. (Rotation comes after
 // the journal's seal position is reconciled with the log: sealJournal.)
 func (l *Log) prepare(now time.Time) error {
-	if err := l.follow(); err != nil {
+	// One stat of the path tells whether the active segment is still the
+	// file we hold (same inode) and how large it is.
+	size := int64(-1)
+	if onDisk, err := os.Stat(l.path); err == nil && l.logIno != 0 && fileIno(onDisk) == l.logIno {
+		size = onDisk.Size()
+	} else if err := l.follow(); err != nil {
 		return err
 	}
-	torn, err := l.readTail()
+	torn, err := l.readTail(size)
 	if err != nil {
 		return err
 	}
@@ -504,12 +525,16 @@ func (l *Log) setActive(f *os.File) {
 // readTail finds the last complete event of the active segment. A last line
 // without its newline is torn: it is cut off and described in the returned
 // Segment so the caller records the repair.
-func (l *Log) readTail() (*Segment, error) {
-	fi, err := l.f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+//
+// size is the segment's size when the caller knows it (-1: stat it).
+func (l *Log) readTail(size int64) (*Segment, error) {
+	if size < 0 {
+		fi, err := l.f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		size = fi.Size()
 	}
-	size := fi.Size()
 	if l.cacheOK && size == l.cacheSize {
 		return nil, nil
 	}

@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,7 +46,7 @@ attestation failure refuses the request (403) and is audited.`,
 		Example: `  warden gateway keygen --id alice --team payments --classification internal
   ANTHROPIC_API_KEY=sk-ant-... warden gateway serve --config gateway.yaml`,
 	}
-	cmd.AddCommand(newGatewayServeCmd(e), newGatewayKeygenCmd(e))
+	cmd.AddCommand(newGatewayServeCmd(e), newGatewayKeygenCmd(e), newGatewayAttestCmd(e))
 	return cmd
 }
 
@@ -194,5 +196,81 @@ config's keys list, which holds only the key's SHA-256, after it.`,
 	cmd.Flags().StringVar(&id, "id", "", "name of the key (shown in the audit log)")
 	cmd.Flags().StringVar(&team, "team", "", "team the key belongs to")
 	cmd.Flags().StringVar(&class, "classification", "internal", "classification of the code sent with this key")
+	return cmd
+}
+
+func newGatewayAttestCmd(e *Env) *cobra.Command {
+	var cfgPath string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "attest",
+		Short: "Attest the config's confidential upstreams now and show what verified",
+		Long: `attest fetches fresh evidence from every confidential upstream in the gateway
+config (confidential: true), verifies it against the policy's
+models.attestation exactly as 'warden gateway serve' does before sending code,
+and prints, per upstream, what verified (evidence kinds, measurements, checks,
+the pinned TLS key) or what failed and why.
+
+Exit status: 0 when every confidential upstream verified, 1 when one failed,
+2 for a bad config or policy, or a config without confidential upstreams.`,
+		Example: `  warden gateway attest --config gateway.yaml
+  warden gateway attest --config gateway.yaml --policy warden.yaml --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfgPath == "" {
+				return Usagef("--config is required (see 'warden gateway attest --help')")
+			}
+			cfg, err := gateway.LoadConfig(cfgPath)
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			eff, err := loadPolicyFlag(cmd, e)
+			if err != nil {
+				return err
+			}
+			eng, err := secrets.New(secrets.Options{})
+			if err != nil {
+				return err
+			}
+			g, err := gateway.New(gateway.Options{Config: cfg, Policy: eff, Secrets: eng, Getenv: e.Getenv,
+				PlaceholderKey: make([]byte, 32)})
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			reports := g.Attest(cmd.Context())
+			if len(reports) == 0 {
+				return Usagef("%s has no confidential upstream (confidential: true) to attest", cfgPath)
+			}
+			failed := false
+			for _, r := range reports {
+				failed = failed || !r.Verified
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.Stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(reports); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range reports {
+					if !r.Verified {
+						fmt.Fprintf(e.Stdout, "%s: REFUSED (%s): %s\n", r.Upstream, r.Check, r.Error)
+						continue
+					}
+					fmt.Fprintf(e.Stdout, "%s: verified; TLS key sha256:%s pinned until %s\n", r.Upstream, r.TLSKeySHA256, r.Expires.UTC().Format(time.RFC3339))
+					for _, ev := range r.Evidence {
+						fmt.Fprintf(e.Stdout, "  %s measurement %s (checks: %s)\n", ev.Kind, ev.Measurement, strings.Join(ev.Checks, ", "))
+					}
+				}
+			}
+			if failed {
+				return ErrGateFailed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "", "gateway config file")
+	cmd.Flags().String("policy", "", "policy file (default: warden.yaml in the current directory)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON")
 	return cmd
 }

@@ -148,6 +148,10 @@ func newAttestors(g *Gateway, o Options) (map[string]*attestor, error) {
 			a.pol.TDX.TrustedRoots = certs
 		}
 		if contains(u.Attestation.Evidence, attest.KindNVIDIAEAT) {
+			// Whoever can change the JWKS in transit can forge GPU tokens.
+			if ju := g.pol.Models.Attestation.JWKSURL; !strings.HasPrefix(ju, "https://") {
+				return nil, fmt.Errorf("upstream %s requires nvidia-eat evidence, but models.attestation.jwks_url %q is not an https URL", u.Name, ju)
+			}
 			a.pol.NVIDIA.Keys = g.jwks()
 		}
 		reqCfg := a.tlsCfg.Clone()
@@ -187,6 +191,36 @@ func attestPolicy(p policy.Attestation) (attest.Policy, time.Duration, error) {
 			pol.NVIDIA.Measurements = ms
 		default:
 			return pol, 0, fmt.Errorf("models.attestation.measurements: unknown evidence kind %q (want sev-snp, tdx or nvidia-eat)", kind)
+		}
+	}
+	tcb := p.SEVSNPMinimumTCB
+	for name, v := range map[string]int{"bootloader": tcb.Bootloader, "tee": tcb.TEE, "snp": tcb.SNP, "microcode": tcb.Microcode} {
+		if v < 0 || v > 255 {
+			return pol, 0, fmt.Errorf("models.attestation.sev_snp_minimum_tcb.%s: %d is not between 0 and 255", name, v)
+		}
+	}
+	pol.SNP.MinimumTCB = attest.TCB{Bootloader: uint8(tcb.Bootloader), TEE: uint8(tcb.TEE), SNP: uint8(tcb.SNP), Microcode: uint8(tcb.Microcode)}
+	if p.TDXMinimumTeeTCBSVN != "" {
+		svn, err := attest.ParseHex(p.TDXMinimumTeeTCBSVN)
+		if err != nil || len(svn) != 16 {
+			return pol, 0, fmt.Errorf("models.attestation.tdx_minimum_tee_tcb_svn: want the hex of exactly 16 bytes")
+		}
+		pol.TDX.MinimumTeeTCBSVN = svn
+	}
+	for reg, list := range p.TDXRTMRs {
+		i := -1
+		switch reg {
+		case "0", "1", "2", "3":
+			i = int(reg[0] - '0')
+		default:
+			return pol, 0, fmt.Errorf("models.attestation.tdx_rtmrs: %q is not an RTMR number (0 to 3)", reg)
+		}
+		for j, h := range list {
+			b, err := attest.ParseHex(h)
+			if err != nil || len(b) != 48 {
+				return pol, 0, fmt.Errorf("models.attestation.tdx_rtmrs.%s[%d]: want the hex of 48 bytes", reg, j)
+			}
+			pol.TDX.RTMRs[i] = append(pol.TDX.RTMRs[i], b)
 		}
 	}
 	maxAge := time.Duration(p.MaxAge)
@@ -434,7 +468,10 @@ func (a *attestor) attest(ctx context.Context) (*attestation, error) {
 		return nil, fail(checkFetch, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	// No redirects: the evidence must come from the upstream's own
+	// listener, whose key is the one being bound and pinned.
+	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fail(checkFetch, fmt.Errorf("fetching evidence from %s: %v", a.up.Attestation.EvidenceURL, unwrapURLError(err)))
 	}
@@ -584,4 +621,45 @@ func (g *Gateway) jwks() attest.KeySet {
 		}
 		return nil, fmt.Errorf("no key with kid %q in %s", kid, url)
 	})
+}
+
+// AttestationReport is the outcome of attesting one confidential upstream
+// now (Gateway.Attest), for `warden gateway attest`.
+type AttestationReport struct {
+	Upstream string `json:"upstream"`
+	Verified bool   `json:"verified"`
+	// Check names what failed (attest.Check*, "fetch", "tls_key").
+	Check string `json:"check,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Evidence is what verified, kind by kind.
+	Evidence []attest.Result `json:"evidence,omitempty"`
+	// TLSKeySHA256 is the hex SHA-256 of the pinned TLS public key.
+	TLSKeySHA256 string    `json:"tls_key_sha256,omitempty"`
+	Expires      time.Time `json:"expires,omitzero"`
+}
+
+// Attest attests every confidential upstream now, in config order, and
+// reports each outcome; the results are cached as a request's would be.
+func (g *Gateway) Attest(ctx context.Context) []AttestationReport {
+	var out []AttestationReport
+	for i := range g.cfg.Upstreams {
+		a := g.attestors[g.cfg.Upstreams[i].Name]
+		if a == nil {
+			continue
+		}
+		r := AttestationReport{Upstream: a.up.Name}
+		st, err := a.refresh(ctx)
+		var f *attestFailure
+		switch {
+		case err == nil:
+			r.Verified, r.Evidence, r.Expires = true, st.results, st.expires
+			r.TLSKeySHA256 = hex.EncodeToString(st.pin)
+		case errors.As(err, &f):
+			r.Check, r.Error = f.check, f.err.Error()
+		default:
+			r.Check, r.Error = checkFetch, err.Error()
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -351,7 +351,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	needAttestation := slices.Contains(g.pol.Models.RequireAttestation, rq.classification)
 
 	ph := newPlaceholders(g.phKey)
-	out, found, err := redactBody(g.secrets, body, texts.b, ph)
+	out, found, err := redactBody(g.secrets, body, texts, ph)
 	if err != nil {
 		reason = "request body is not JSON"
 		apiError(w, http.StatusBadRequest, "invalid_request_error", "warden gateway: "+err.Error())

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -184,3 +185,28 @@ func TestStreamIsNotBuffered(t *testing.T) {
 		t.Fatal("the first events did not reach the client while the upstream held the rest back")
 	}
 }
+
+// Redaction rewrites only the string literals that hold a secret: the rest
+// of the body reaches the upstream byte for byte (key order, spacing and
+// escapes kept, which prompt caching and request signing depend on).
+func TestRedactionKeepsTheRestOfTheBody(t *testing.T) {
+	up := newUpstream(t, echoAnswer)
+	gw, _ := newGateway(t, nil, up)
+	lit := `"deploy with aws_access_key_id=` + keyID + ` \u00e9 <b>"`
+	body := `{"stream": false, "model":"claude-haiku-4-5",  "max_tokens":5, "messages":[{"role":"user","content":[{"type":"text","text":` + lit + `}]}], "metadata":{"z":1,"a":"\u00e9\/"}}`
+	resp, out := postRaw(t, gw.URL, agentKey, body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d %s", resp.StatusCode, out)
+	}
+	got := up.bodies[0]
+	ph := placeholderRE.FindString(got)
+	if ph == "" {
+		t.Fatalf("no placeholder upstream")
+	}
+	want := strings.Replace(body, lit, `"deploy with aws_access_key_id=`+ph+` é <b>"`, 1)
+	if got != want {
+		t.Errorf("upstream body:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+var placeholderRE = regexp.MustCompile(`\[\[warden:[0-9a-f]{12}\]\]`)

@@ -52,7 +52,8 @@ const maxDepth = 10000
 
 // scanRequest checks that body is one well-formed JSON object, reads the
 // fields of reqHead from its top level, and calls str with the decoded
-// text of every string value (object keys excluded) at any depth. It is
+// text of every string value (object keys excluded) at any depth, and the
+// offsets of its literal (quotes included) in body. It is
 // one pass over the body: the gateway's hot path reads every request this
 // way instead of decoding it twice (once for the head, once more to find
 // secrets in raw and JSON-unescaped form).
@@ -61,7 +62,7 @@ const maxDepth = 10000
 // and a head field given twice is an error: the gateway must read the same
 // model as the upstream, whichever of two duplicates the upstream keeps.
 // str's argument is valid only during the call.
-func scanRequest(body []byte, str func([]byte)) (reqHead, error) {
+func scanRequest(body []byte, str func(text []byte, start, end int)) (reqHead, error) {
 	var h reqHead
 	s := scanner{b: body, str: str, depth: 1}
 	s.ws()
@@ -133,7 +134,7 @@ func (h *reqHead) set(field int, raw []byte) error {
 			return errors.New(`"model" must be a string`)
 		}
 		var b []byte
-		(&scanner{b: raw, str: func(s []byte) { b = append(b, s...) }}).value()
+		(&scanner{b: raw, str: func(s []byte, _, _ int) { b = append(b, s...) }}).value()
 		h.Model = string(b)
 	case 1:
 		switch string(raw) {
@@ -157,7 +158,7 @@ func (h *reqHead) set(field int, raw []byte) error {
 type scanner struct {
 	b   []byte
 	i   int
-	str func([]byte)
+	str func(text []byte, start, end int)
 	buf []byte // decoded string with escapes
 	// depth is the nesting around the values read (1 inside the
 	// top-level object).
@@ -202,12 +203,13 @@ func (s *scanner) value() error {
 		// One value at s.i.
 		switch c := s.peek(); {
 		case c == '"':
+			start := s.i
 			v, err := s.string()
 			if err != nil {
 				return err
 			}
 			if s.str != nil {
-				s.str(v)
+				s.str(v, start, s.i)
 			}
 		case c == '{' || c == '[':
 			if s.depth+len(stack) >= maxDepth {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -85,7 +86,14 @@ func subMultiset(a, b []string) bool {
 
 func scanAll(body []byte) (reqHead, []string, error) {
 	var strs []string
-	h, err := scanRequest(body, func(b []byte) { strs = append(strs, string(b)) })
+	h, err := scanRequest(body, func(b []byte, start, end int) {
+		// The offsets delimit the literal that decodes to b.
+		var lit string
+		if json.Unmarshal(body[start:end], &lit) != nil || (lit != string(b) && utf8.Valid(b)) {
+			panic(fmt.Sprintf("literal %q at [%d,%d) does not decode to %q", body[start:end], start, end, b))
+		}
+		strs = append(strs, string(b))
+	})
 	slices.Sort(strs)
 	return h, strs, err
 }
@@ -191,6 +199,45 @@ func FuzzScanRequest(f *testing.F) {
 		// nested object keeps one value there, the scanner sees both.
 		if !subMultiset(ws, gs) {
 			t.Fatalf("body %q: strings %q, scanRequest gave %q", body, ws, gs)
+		}
+	})
+}
+
+// walkStrings applies f to every string value (not keys) in a decoded
+// JSON value.
+func walkStrings(v any, f func(string) string) any {
+	switch t := v.(type) {
+	case string:
+		return f(t)
+	case []any:
+		for i := range t {
+			t[i] = walkStrings(t[i], f)
+		}
+	case map[string]any:
+		for k, x := range t {
+			t[k] = walkStrings(x, f)
+		}
+	}
+	return v
+}
+
+// FuzzAppendJSONString: the literal the redactor writes is the one
+// encoding/json writes (HTML left alone), so it decodes to the same text.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "quote \" back \\ slash", "nl\n cr\r tab\t nul\x00 esc\x1b del\x7f",
+		"<&> \u2028\u2029 é 😀", "bad \xff\xfe utf8 \xed\xa0\x80", "[[warden:0123456789ab]]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(string(s)); err != nil {
+			t.Fatal(err)
+		}
+		got := appendJSONString([]byte("x"), s)
+		if string(got[1:]) != strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("appendJSONString(%q) = %s, encoding/json writes %s", s, got[1:], want.String())
 		}
 	})
 }

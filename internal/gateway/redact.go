@@ -1,79 +1,120 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/wardenhq/warden/internal/scan/secrets"
 )
 
 // redactBody replaces every secret in the string values of a JSON request
 // body with its placeholder. texts holds the decoded text of the body's
-// string values (from scanRequest); when the secrets engine finds nothing
-// there the body is returned as it is, byte for byte (the common case pays
-// one scan of the text and nothing else).
-func redactBody(eng *secrets.Engine, body, texts []byte, ph *placeholders) ([]byte, []secrets.Match, error) {
-	if len(eng.Find(texts)) == 0 {
+// string values and where each literal is (from scanRequest); when the
+// secrets engine finds nothing there the body is returned as it is, byte
+// for byte (the common case pays one scan of the text and nothing else).
+// Otherwise each string is redacted on its own and only the literals that
+// change are rewritten: the rest of the body keeps its bytes, key order
+// included.
+func redactBody(eng *secrets.Engine, body []byte, texts *textBuf, ph *placeholders) ([]byte, []secrets.Match, error) {
+	if len(eng.Find(texts.b)) == 0 {
 		return body, nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, nil, fmt.Errorf("request body is not JSON: %w", err)
-	}
-	var found []secrets.Match
-	v = walkStrings(v, func(s string) string {
-		out, ms := eng.Redact([]byte(s), func(m secrets.Match) string { return ph.For(m.Value) })
+	var (
+		out   []byte
+		found []secrets.Match
+		last  int
+	)
+	for _, sp := range texts.spans {
+		red, ms := eng.Redact(texts.b[sp.text:sp.textEnd], func(m secrets.Match) string { return ph.For(m.Value) })
+		if len(ms) == 0 {
+			continue
+		}
 		found = append(found, ms...)
-		return string(out)
-	})
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, nil, err
+		if out == nil {
+			out = make([]byte, 0, len(body)+64)
+		}
+		out = append(out, body[last:sp.raw]...)
+		out = appendJSONString(out, red)
+		last = sp.rawEnd
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), found, nil
+	if out == nil {
+		return body, nil, nil
+	}
+	return append(out, body[last:]...), found, nil
+}
+
+// appendJSONString appends s as a JSON string literal, escaped as
+// encoding/json does without HTML escaping (invalid UTF-8 becomes U+FFFD).
+func appendJSONString(dst, s []byte) []byte {
+	const hexd = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			case c == '\b':
+				dst = append(dst, '\\', 'b')
+			case c == '\f':
+				dst = append(dst, '\\', 'f')
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexd[r&0xf])
+		default:
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(dst, '"')
 }
 
 // textBuf collects the decoded string values of a request body, one per
-// line, for the secret scan.
-type textBuf struct{ b []byte }
+// line, for the secret scan, and where each came from.
+type textBuf struct {
+	b     []byte
+	spans []textSpan
+}
 
-func (t *textBuf) add(s []byte) {
+// textSpan is one string: its text in textBuf.b and its literal in the body.
+type textSpan struct{ text, textEnd, raw, rawEnd int }
+
+func (t *textBuf) add(s []byte, start, end int) {
+	t.spans = append(t.spans, textSpan{len(t.b), len(t.b) + len(s), start, end})
 	t.b = append(append(t.b, s...), '\n')
 }
 
 var textPool = sync.Pool{New: func() any { return &textBuf{b: make([]byte, 0, 64<<10)} }}
 
-func getTexts() *textBuf { t := textPool.Get().(*textBuf); t.b = t.b[:0]; return t }
+func getTexts() *textBuf {
+	t := textPool.Get().(*textBuf)
+	t.b, t.spans = t.b[:0], t.spans[:0]
+	return t
+}
 
 func putTexts(t *textBuf) {
 	if cap(t.b) <= 4<<20 { // do not keep a huge buffer alive
 		textPool.Put(t)
 	}
-}
-
-// walkStrings applies f to every string value (not keys) in a decoded
-// JSON value.
-func walkStrings(v any, f func(string) string) any {
-	switch t := v.(type) {
-	case string:
-		return f(t)
-	case []any:
-		for i := range t {
-			t[i] = walkStrings(t[i], f)
-		}
-	case map[string]any:
-		for k, x := range t {
-			t[k] = walkStrings(x, f)
-		}
-	}
-	return v
 }
 
 // jsonEscape returns s as it must appear inside a JSON string literal.

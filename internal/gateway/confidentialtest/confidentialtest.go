@@ -68,6 +68,8 @@ const (
 	// BadGPUToken: the SNP report is good, the GPU token is signed by a key
 	// that is not in the JWKS.
 	BadGPUToken
+	// Redirect: the evidence endpoint redirects elsewhere.
+	Redirect
 )
 
 // GPUIssuer is the iss of the fake GPU tokens.
@@ -275,8 +277,12 @@ func (u *Upstream) evidence(w http.ResponseWriter, r *http.Request) {
 		w.Write(doc)
 		return
 	}
-	if mode == Down {
+	switch mode {
+	case Down:
 		http.Error(w, "attestation agent unavailable", http.StatusServiceUnavailable)
+		return
+	case Redirect:
+		http.Redirect(w, r, "https://evidence.example.test/elsewhere?"+r.URL.RawQuery, http.StatusFound)
 		return
 	}
 	if mode == Stale && first != nil {
