@@ -418,8 +418,16 @@ func TestNewRefusesBadAttestationSetup(t *testing.T) {
 		"unknown kind": {func(p *policy.Effective, _ *Upstream) {
 			p.Models.Attestation.Measurements = map[string][]string{"sgx": {"abab"}}
 		}, "unknown evidence kind"},
-		"missing CA file":    {func(_ *policy.Effective, u *Upstream) { u.Attestation.CAFile = "/nonexistent/ca.pem" }, "ca_file"},
-		"missing roots file": {func(_ *policy.Effective, u *Upstream) { u.Attestation.SNPRootsFile = "/nonexistent/r.pem" }, "sev_snp_roots_file"},
+		"missing CA file": {func(_ *policy.Effective, u *Upstream) { u.Attestation.CAFile = "/nonexistent/ca.pem" }, "ca_file"},
+		"SNP TCB over 255": {func(p *policy.Effective, _ *Upstream) {
+			p.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{Microcode: 256}
+		}, "sev_snp_minimum_tcb.microcode"},
+		"JWKS over http": {func(p *policy.Effective, u *Upstream) {
+			u.Attestation.Evidence = []string{"sev-snp", "nvidia-eat"}
+			p.Models.Attestation.JWKSURL = "http://nras.example/jwks.json"
+		}, "not an https URL"},
+		"TDX SVN not 16 bytes": {func(p *policy.Effective, _ *Upstream) { p.Models.Attestation.TDXMinimumTeeTCBSVN = "abab" }, "tdx_minimum_tee_tcb_svn"},
+		"missing roots file":   {func(_ *policy.Effective, u *Upstream) { u.Attestation.SNPRootsFile = "/nonexistent/r.pem" }, "sev_snp_roots_file"},
 	} {
 		pol := *policy.Builtin()
 		u := up
@@ -537,6 +545,13 @@ func TestConfidentialUpstreamReattestsOnReconnection(t *testing.T) {
 		}
 		return up.EvidenceCalls() >= 2
 	})
+	// Let that re-attestation finish before the clock moves on.
+	a := s.g.attestors["tee"]
+	waitFor(t, "the re-attestation to finish", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return !a.reconnectPending
+	})
 	// Fresh evidence after a reconnection that no longer verifies withdraws
 	// the attestation.
 	up.SetMode(confidentialtest.WrongMeasurement)
@@ -547,5 +562,65 @@ func TestConfidentialUpstreamReattestsOnReconnection(t *testing.T) {
 	})
 	if st := send(); st != 403 {
 		t.Errorf("after a failed re-attestation on reconnection: %d, want 403", st)
+	}
+}
+
+func TestConfidentialUpstreamMinimumTCB(t *testing.T) {
+	api := &modelAPI{}
+	up := confidentialtest.New(t, api)
+	// The fake's reports carry TCB 0 everywhere: any minimum above refuses.
+	pol := attestPolicyFor(up)
+	pol.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{SNP: 8}
+	s := newConfGateway(t, up, pol, []string{"sev-snp"})
+	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
+	if resp.StatusCode != 403 || !strings.Contains(body, "guest policy or TCB") || api.n() != 0 {
+		t.Errorf("TCB below the policy's minimum: %d %s", resp.StatusCode, body)
+	}
+	if m := s.metrics(t); !strings.Contains(m, `warden_gateway_attestation_refusals_total{upstream="tee",check="tcb"} 1`) {
+		t.Errorf("/metrics:\n%s", m)
+	}
+	pol.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{}
+	s2 := newConfGateway(t, up, pol, []string{"sev-snp"})
+	if resp, body := post(t, s2.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false)); resp.StatusCode != 200 {
+		t.Errorf("no minimum: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestAttestPolicyFromPolicy: the policy's models.attestation becomes the
+// verifier's attest.Policy, key by key.
+func TestAttestPolicyFromPolicy(t *testing.T) {
+	rtmr := strings.Repeat("3c", 48)
+	got, maxAge, err := attestPolicy(policy.Attestation{
+		Measurements: map[string][]string{"sev-snp": {strings.Repeat("ab", 48)}, "tdx": {"0x" + strings.Repeat("cd", 48)}, "nvidia-eat": {strings.Repeat("5a", 48)}},
+		Issuer:       "https://nras.example", Audience: "warden",
+		MaxAge:              policy.Duration(3 * time.Minute),
+		SEVSNPMinimumTCB:    policy.SNPTCB{Bootloader: 1, TEE: 2, SNP: 3, Microcode: 4},
+		TDXMinimumTeeTCBSVN: strings.Repeat("01", 16),
+		TDXRTMRs:            map[string][]string{"2": {rtmr}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxAge != 3*time.Minute || got.NVIDIA.MaxAge != maxAge || got.NVIDIA.Issuer != "https://nras.example" || got.NVIDIA.Audience != "warden" ||
+		got.NVIDIA.RequireResult != "x-nvidia-overall-att-result" {
+		t.Errorf("NVIDIA policy = %+v, max age %v", got.NVIDIA, maxAge)
+	}
+	if got.SNP.MinimumTCB != (attest.TCB{Bootloader: 1, TEE: 2, SNP: 3, Microcode: 4}) || len(got.SNP.Measurements) != 1 || got.SNP.Measurements[0][0] != 0xab {
+		t.Errorf("SNP policy = %+v", got.SNP)
+	}
+	if len(got.TDX.MRTDs) != 1 || got.TDX.MRTDs[0][0] != 0xcd || len(got.TDX.MinimumTeeTCBSVN) != 16 ||
+		len(got.TDX.RTMRs[2]) != 1 || got.TDX.RTMRs[2][0][0] != 0x3c || len(got.TDX.RTMRs[0]) != 0 {
+		t.Errorf("TDX policy = %+v", got.TDX)
+	}
+	if _, d, _ := attestPolicy(policy.Attestation{}); d != defaultAttestationMaxAge {
+		t.Errorf("default max age = %v", d)
+	}
+	for name, p := range map[string]policy.Attestation{
+		"RTMR 4":         {TDXRTMRs: map[string][]string{"4": {rtmr}}},
+		"RTMR too short": {TDXRTMRs: map[string][]string{"0": {strings.Repeat("3c", 16)}}},
+	} {
+		if _, _, err := attestPolicy(p); err == nil || !strings.Contains(err.Error(), "tdx_rtmrs") {
+			t.Errorf("%s: err = %v", name, err)
+		}
 	}
 }
