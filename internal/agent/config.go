@@ -30,6 +30,7 @@ const (
 	RuleGitNoVerify       = "git-no-verify"
 	RuleGitHooksTamper    = "git-hooks-tamper"
 	RuleWardenTamper      = "warden-tamper"
+	RuleGuidanceTamper    = "warden-guidance"
 	RuleWriteOutside      = "write-outside-allowed"
 	RuleWriteFindings     = "write-findings"
 	RulePackageInstall    = "package-install"
@@ -67,6 +68,7 @@ func BuiltinRules() []BuiltinRule {
 		{RuleGitNoVerify, Deny, "skipping git hooks (--no-verify, HUSKY=0)", []string{"git commit --no-verify -m x"}},
 		{RuleGitHooksTamper, Deny, "rewriting git hooks or core.hooksPath", []string{"git config core.hooksPath /dev/null", "echo > .git/hooks/pre-commit"}},
 		{RuleWardenTamper, Deny, "weakening warden: editing agent hook settings, warden.yaml, .warden/, the audit log, or uninstalling warden", []string{"rm warden.yaml", "Edit .claude/settings.json"}},
+		{RuleGuidanceTamper, Deny, "changing warden's guidance block (between <!-- warden:begin --> and <!-- warden:end -->) in CLAUDE.md, AGENTS.md, GEMINI.md, .github/copilot-instructions.md or .cursor/rules/warden.mdc; the rest of those files stays editable", []string{"Edit CLAUDE.md inside the warden block", "sed -i d AGENTS.md"}},
 		{RuleWriteOutside, Deny, "writing outside agent.files.write_allow or inside agent.files.write_deny", []string{"Write /etc/hosts"}},
 		{RuleWriteFindings, Deny, "writing content with findings at or above agent.write_fail_on", []string{"Write config.py with an AWS key"}},
 		{RulePackageInstall, Deny, "installing packages the dependency gate flags (agent.packages.install)", []string{"npm install reqeusts"}},

@@ -419,6 +419,7 @@ func (e *execCheck) command(i int) Decision {
 				add(e.hit(RuleGitHooksTamper, "%s would change git hook %s", name, p))
 			}
 		}
+		add(e.guidance(name, args))
 		if e.g.cfg.WardenPath != "" && (name == "rm" || name == "mv" || name == "unlink" || name == "shred") {
 			for _, x := range args {
 				if p := e.abs(x); p == e.g.cfg.WardenPath || p == path.Join(path.Dir(e.g.cfg.WardenPath), "warden-hook") {
@@ -710,6 +711,9 @@ func (e *execCheck) redirects(c shell.Command) Decision {
 			d = Merge(d, e.hit(RuleWardenTamper, "writing to %s changes warden's or the agent's hook configuration; ask the user to", p))
 		case isGitHookPath(p):
 			d = Merge(d, e.hit(RuleGitHooksTamper, "writing to %s changes git hooks", p))
+		case guidanceFile(p) && r.Op != ">>" && r.Op != "&>>" && e.g.holdsGuidance(p):
+			// Appending leaves the block as it is; truncating does not.
+			d = Merge(d, e.hit(RuleGuidanceTamper, "writing to %s replaces warden's guidance block in it; append with >> or edit outside the markers", p))
 		case strings.HasPrefix(p, "/dev/"):
 		default:
 			if x := e.g.writeWhere(p, e.project); x.Verdict != Allow {
@@ -725,6 +729,28 @@ func (e *execCheck) redirects(c shell.Command) Decision {
 		}
 	}
 	return d
+}
+
+// guidance flags a program that changes an instruction file holding
+// warden's guidance block: what a shell command does to the file cannot be
+// seen, so it could rewrite the block (sed -i, perl -pi, mv, rm, cp onto
+// it). Sources of cp and similar are only read.
+func (e *execCheck) guidance(name string, args []string) Decision {
+	ops := pathArgs(name, args)
+	switch name {
+	case "cp", "install", "ln", "rsync", "scp":
+		if len(ops) == 0 {
+			return Decision{Verdict: Allow}
+		}
+		ops = ops[len(ops)-1:]
+	}
+	for _, x := range ops {
+		p := e.abs(x)
+		if guidanceFile(p) && e.g.holdsGuidance(p) {
+			return e.hit(RuleGuidanceTamper, "%s would change %s, which holds warden's guidance block; edit the file with the edit tool, outside the markers", name, p)
+		}
+	}
+	return Decision{Verdict: Allow}
 }
 
 // secretVars flags commands that print or send secret environment variables.

@@ -418,6 +418,11 @@ func (g *Guard) write(ctx context.Context, a Action, p, project string) Decision
 	if d := g.writeWhere(p, project); d.Verdict != Allow {
 		return d
 	}
+	if guidanceFile(p) {
+		if d := g.guidanceWrite(a, p); d.Verdict != Allow {
+			return d
+		}
+	}
 	if a.Delete {
 		return Decision{Verdict: Allow}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -109,7 +111,7 @@ func newFixture(t *testing.T, edit func(p *policy.Policy)) *fixture {
 	return f
 }
 
-var errNotExist = errors.New("file does not exist")
+var errNotExist = fmt.Errorf("file does not exist: %w", fs.ErrNotExist)
 
 func (f *fixture) decide(a agent.Action) agent.Decision {
 	if a.Agent == "" {

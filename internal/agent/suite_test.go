@@ -93,6 +93,7 @@ var existing = map[string]string{
 	project + "/src/settings.py":       "import os\nDEBUG = True\n",
 	project + "/src/store.py":          "def get(ident):\n    return None\n",
 	project + "/README.md":             "# Project\n",
+	project + "/CLAUDE.md":             "# Project\n\nBuild with make.\n\n<!-- warden:begin -->\nNever hard-code secrets.\n<!-- warden:end -->\n",
 	project + "/src/legacy.py":         "API_KEY = 'AKIAIOSFODNN7EXAMPLF'\n\ndef old():\n    pass\n",
 	project + "/.claude/settings.json": "{\"hooks\": {}}\n",
 	project + "/warden.yaml":           "version: 1\n",

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +16,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardenhq/warden/internal/hookrpc"
 )
 
-// wardenBin is the warden binary built once for the whole run.
+// wardenBin is the warden binary built once for the whole run (with
+// warden-hook beside it).
 var wardenBin string
 
 func TestMain(m *testing.M) {
@@ -27,11 +31,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	wardenBin = filepath.Join(dir, "warden")
-	build := exec.Command("go", "build", "-o", wardenBin, "./cmd/warden")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building warden: %v\n%s", err, out)
-		os.Exit(1)
+	// warden-hook, the thin hook client, is installed beside warden.
+	for _, c := range []string{"warden", "warden-hook"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
+		build.Dir = repoRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: building %s: %v\n%s", c, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -140,4 +147,42 @@ func mustContain(t *testing.T, what, haystack, needle string) {
 	if !strings.Contains(haystack, needle) {
 		t.Errorf("%s does not contain %q; got:\n%s", what, needle, tail(haystack))
 	}
+}
+
+// startGuardServer starts the guard server warden-hook uses, in a runtime
+// directory of this test, and returns the environment that makes the
+// hooks use it (and only it: WARDEN_HOOK_SERVER=require). The server is
+// stopped by its pid when the test ends.
+func startGuardServer(t *testing.T) []string {
+	t.Helper()
+	rt, err := os.MkdirTemp("", "wh") // short: a socket path holds ~100 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Started without --socket, the server listens where warden-hook looks
+	// for the warden beside it: the same path computed on both sides.
+	sock := hookrpc.SocketPath(filepath.Join(rt, "warden"), wardenBin)
+	cmd := exec.Command(wardenBin, "guard", "serve", "--idle", "10m")
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+rt)
+	var logb bytes.Buffer
+	cmd.Stderr = &logb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		os.RemoveAll(rt)
+	})
+	for i := 0; ; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("the guard server did not listen on %s:\n%s", sock, logb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return []string{"XDG_RUNTIME_DIR=" + rt, hookrpc.ServerEnv + "=require"}
 }

@@ -189,6 +189,20 @@ func attestPolicy(p policy.Attestation) (attest.Policy, time.Duration, error) {
 			return pol, 0, fmt.Errorf("models.attestation.measurements: unknown evidence kind %q (want sev-snp, tdx or nvidia-eat)", kind)
 		}
 	}
+	tcb := p.SEVSNPMinimumTCB
+	for name, v := range map[string]int{"bootloader": tcb.Bootloader, "tee": tcb.TEE, "snp": tcb.SNP, "microcode": tcb.Microcode} {
+		if v < 0 || v > 255 {
+			return pol, 0, fmt.Errorf("models.attestation.sev_snp_minimum_tcb.%s: %d is not between 0 and 255", name, v)
+		}
+	}
+	pol.SNP.MinimumTCB = attest.TCB{Bootloader: uint8(tcb.Bootloader), TEE: uint8(tcb.TEE), SNP: uint8(tcb.SNP), Microcode: uint8(tcb.Microcode)}
+	if p.TDXMinimumTeeTCBSVN != "" {
+		svn, err := attest.ParseHex(p.TDXMinimumTeeTCBSVN)
+		if err != nil || len(svn) != 16 {
+			return pol, 0, fmt.Errorf("models.attestation.tdx_minimum_tee_tcb_svn: want the hex of exactly 16 bytes")
+		}
+		pol.TDX.MinimumTeeTCBSVN = svn
+	}
 	maxAge := time.Duration(p.MaxAge)
 	if maxAge <= 0 {
 		maxAge = defaultAttestationMaxAge

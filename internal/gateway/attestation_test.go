@@ -418,8 +418,12 @@ func TestNewRefusesBadAttestationSetup(t *testing.T) {
 		"unknown kind": {func(p *policy.Effective, _ *Upstream) {
 			p.Models.Attestation.Measurements = map[string][]string{"sgx": {"abab"}}
 		}, "unknown evidence kind"},
-		"missing CA file":    {func(_ *policy.Effective, u *Upstream) { u.Attestation.CAFile = "/nonexistent/ca.pem" }, "ca_file"},
-		"missing roots file": {func(_ *policy.Effective, u *Upstream) { u.Attestation.SNPRootsFile = "/nonexistent/r.pem" }, "sev_snp_roots_file"},
+		"missing CA file": {func(_ *policy.Effective, u *Upstream) { u.Attestation.CAFile = "/nonexistent/ca.pem" }, "ca_file"},
+		"SNP TCB over 255": {func(p *policy.Effective, _ *Upstream) {
+			p.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{Microcode: 256}
+		}, "sev_snp_minimum_tcb.microcode"},
+		"TDX SVN not 16 bytes": {func(p *policy.Effective, _ *Upstream) { p.Models.Attestation.TDXMinimumTeeTCBSVN = "abab" }, "tdx_minimum_tee_tcb_svn"},
+		"missing roots file":   {func(_ *policy.Effective, u *Upstream) { u.Attestation.SNPRootsFile = "/nonexistent/r.pem" }, "sev_snp_roots_file"},
 	} {
 		pol := *policy.Builtin()
 		u := up
@@ -537,6 +541,13 @@ func TestConfidentialUpstreamReattestsOnReconnection(t *testing.T) {
 		}
 		return up.EvidenceCalls() >= 2
 	})
+	// Let that re-attestation finish before the clock moves on.
+	a := s.g.attestors["tee"]
+	waitFor(t, "the re-attestation to finish", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return !a.reconnectPending
+	})
 	// Fresh evidence after a reconnection that no longer verifies withdraws
 	// the attestation.
 	up.SetMode(confidentialtest.WrongMeasurement)
@@ -547,5 +558,26 @@ func TestConfidentialUpstreamReattestsOnReconnection(t *testing.T) {
 	})
 	if st := send(); st != 403 {
 		t.Errorf("after a failed re-attestation on reconnection: %d, want 403", st)
+	}
+}
+
+func TestConfidentialUpstreamMinimumTCB(t *testing.T) {
+	api := &modelAPI{}
+	up := confidentialtest.New(t, api)
+	// The fake's reports carry TCB 0 everywhere: any minimum above refuses.
+	pol := attestPolicyFor(up)
+	pol.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{SNP: 8}
+	s := newConfGateway(t, up, pol, []string{"sev-snp"})
+	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
+	if resp.StatusCode != 403 || !strings.Contains(body, "guest policy or TCB") || api.n() != 0 {
+		t.Errorf("TCB below the policy's minimum: %d %s", resp.StatusCode, body)
+	}
+	if m := s.metrics(t); !strings.Contains(m, `warden_gateway_attestation_refusals_total{upstream="tee",check="tcb"} 1`) {
+		t.Errorf("/metrics:\n%s", m)
+	}
+	pol.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{}
+	s2 := newConfGateway(t, up, pol, []string{"sev-snp"})
+	if resp, body := post(t, s2.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false)); resp.StatusCode != 200 {
+		t.Errorf("no minimum: %d %s", resp.StatusCode, body)
 	}
 }

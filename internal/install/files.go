@@ -13,8 +13,8 @@ import (
 // Markers around the block init owns in an instruction file; everything
 // outside them is the user's and is left alone.
 const (
-	BeginMarker = "<!-- warden:begin -->"
-	EndMarker   = "<!-- warden:end -->"
+	BeginMarker = agent.GuidanceBegin
+	EndMarker   = agent.GuidanceEnd
 )
 
 // instruction targets (instructions.targets) and their files.

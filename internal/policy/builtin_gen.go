@@ -6,7 +6,7 @@ import "github.com/wardenhq/warden/internal/finding"
 
 // builtinYAMLSHA256 is the sha256 of the builtin.yaml this was generated
 // from; Load falls back to parsing the YAML if they differ.
-const builtinYAMLSHA256 = "32a5e17011df0db6dcd5661643e908e17047ce9f7fae993701f84b8008a69897"
+const builtinYAMLSHA256 = "303fb4979fd3d33bb12cc14b485b64568991a01f66b0edb01ec858f571d33b42"
 
 var _ = finding.SeverityInfo
 
@@ -450,6 +450,12 @@ var builtinKeys = []string{
 	"models.attestation.jwks_url",
 	"models.attestation.max_age",
 	"models.attestation.measurements",
+	"models.attestation.sev_snp_minimum_tcb",
+	"models.attestation.sev_snp_minimum_tcb.bootloader",
+	"models.attestation.sev_snp_minimum_tcb.microcode",
+	"models.attestation.sev_snp_minimum_tcb.snp",
+	"models.attestation.sev_snp_minimum_tcb.tee",
+	"models.attestation.tdx_minimum_tee_tcb_svn",
 	"models.require_attestation",
 	"models.require_attestation[0]",
 	"models.secrets",

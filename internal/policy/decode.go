@@ -174,42 +174,44 @@ const (
 	checkFingerprint
 	checkNonEmpty
 	checkHex
+	checkTCBSVN
 )
 
 // checks validate string values beyond their type.
 var checks = map[string]check{
-	"agent.files.read_deny":             checkGlob,
-	"agent.files.read_allow":            checkGlob,
-	"agent.files.write_allow":           checkGlob,
-	"agent.files.write_deny":            checkGlob,
-	"agent.commands.protected_branches": checkGlob,
-	"agent.network.allow_domains":       checkGlob,
-	"agent.mcp.allow_servers":           checkGlob,
-	"agent.mcp.deny_tools":              checkGlob,
-	"models.allow.*":                    checkGlob,
-	"gates.exclude":                     checkGlob,
-	"rules.patterns.paths":              checkGlob,
-	"exceptions.path":                   checkGlob,
-	"dependencies.internal_scopes":      checkGlob,
-	"dependencies.internal_names":       checkGlob,
-	"agent.commands.rules.args":         checkRegex,
-	"rules.patterns.regex":              checkRegex,
-	"rules.secrets.regex":               checkRegex,
-	"rules.actions.match":               checkRegex,
-	"dependencies.db_url":               checkURL,
-	"models.attestation.jwks_url":       checkURL,
-	"models.attestation.measurements.*": checkHex,
-	"dependencies.registry_url.*":       checkURL,
-	"agent.commands.rules.id":           checkID,
-	"rules.patterns.id":                 checkID,
-	"rules.secrets.id":                  checkID,
-	"rules.actions.id":                  checkID,
-	"exceptions.rule":                   checkID,
-	"rules.patterns.cwe":                checkCWE,
-	"exceptions.fingerprint":            checkFingerprint,
-	"agent.commands.rules.command":      checkNonEmpty,
-	"rules.secrets.keywords":            checkNonEmpty,
-	"rules.patterns.message":            checkNonEmpty,
+	"agent.files.read_deny":                      checkGlob,
+	"agent.files.read_allow":                     checkGlob,
+	"agent.files.write_allow":                    checkGlob,
+	"agent.files.write_deny":                     checkGlob,
+	"agent.commands.protected_branches":          checkGlob,
+	"agent.network.allow_domains":                checkGlob,
+	"agent.mcp.allow_servers":                    checkGlob,
+	"agent.mcp.deny_tools":                       checkGlob,
+	"models.allow.*":                             checkGlob,
+	"gates.exclude":                              checkGlob,
+	"rules.patterns.paths":                       checkGlob,
+	"exceptions.path":                            checkGlob,
+	"dependencies.internal_scopes":               checkGlob,
+	"dependencies.internal_names":                checkGlob,
+	"agent.commands.rules.args":                  checkRegex,
+	"rules.patterns.regex":                       checkRegex,
+	"rules.secrets.regex":                        checkRegex,
+	"rules.actions.match":                        checkRegex,
+	"dependencies.db_url":                        checkURL,
+	"models.attestation.jwks_url":                checkURL,
+	"models.attestation.measurements.*":          checkHex,
+	"models.attestation.tdx_minimum_tee_tcb_svn": checkTCBSVN,
+	"dependencies.registry_url.*":                checkURL,
+	"agent.commands.rules.id":                    checkID,
+	"rules.patterns.id":                          checkID,
+	"rules.secrets.id":                           checkID,
+	"rules.actions.id":                           checkID,
+	"exceptions.rule":                            checkID,
+	"rules.patterns.cwe":                         checkCWE,
+	"exceptions.fingerprint":                     checkFingerprint,
+	"agent.commands.rules.command":               checkNonEmpty,
+	"rules.secrets.keywords":                     checkNonEmpty,
+	"rules.patterns.message":                     checkNonEmpty,
 }
 
 // required keys of list elements, by the list's normalized key.
@@ -499,6 +501,10 @@ func (d *decoder) checkString(n *yaml.Node, t reflect.Type, key, norm, s string)
 	case checkHex:
 		if b, err := hex.DecodeString(strings.TrimPrefix(s, "0x")); err != nil || len(b) < 16 {
 			d.el.add(n, key, "bad measurement %q (want the hex of at least 16 bytes)", clip(s))
+		}
+	case checkTCBSVN:
+		if b, err := hex.DecodeString(strings.TrimPrefix(s, "0x")); s != "" && (err != nil || len(b) != 16) {
+			d.el.add(n, key, "bad TEE_TCB_SVN %q (want the hex of exactly 16 bytes, or empty)", clip(s))
 		}
 	}
 }

@@ -218,6 +218,8 @@ models:
   allow:
     internal: ["anthropic/*", "openai/gpt-5"]
   require_attestation: [restricted, confidential]
+  attestation:
+    sev_snp_minimum_tcb: {snp: 8}
 agent:
   commands:
     rules:
@@ -246,6 +248,10 @@ rules:
 		{"models wider glob", "models:\n  allow:\n    internal: [\"openai/*\"]\n", "models.allow.internal[0]", "not allowed"},
 		{"models new classification", "models:\n  allow:\n    restricted: [anthropic/claude-opus-4]\n", "models.allow.restricted[0]", "not allowed for restricted"},
 		{"attestation added", "models:\n  require_attestation: [internal]\n", "", ""},
+		{"SNP minimum TCB raised", "models:\n  attestation:\n    sev_snp_minimum_tcb:\n      snp: 9\n      microcode: 1\n", "", ""},
+		{"SNP minimum TCB lowered", "models:\n  attestation:\n    sev_snp_minimum_tcb: {snp: 7}\n", "models.attestation.sev_snp_minimum_tcb.snp", "lower than the organization's minimum 8"},
+		{"attestation max_age shorter", "models:\n  attestation:\n    max_age: 5m\n", "", ""},
+		{"attestation max_age longer", "models:\n  attestation:\n    max_age: 1h\n", "models.attestation.max_age", "looser"},
 		{"secrets block is tighter", "models:\n  secrets: block\n", "", ""},
 		{"command rule added deny", "agent:\n  commands:\n    rules:\n      - {id: no-rm, command: rm, decision: deny}\n", "", ""},
 		{"command rule raised", "agent:\n  commands:\n    rules:\n      - {id: no-prod-db, command: psql, args: 'prod', decision: deny}\n", "", ""},

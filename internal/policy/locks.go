@@ -151,6 +151,11 @@ func (c *lockCtx) check(key string, b, r reflect.Value) {
 		if rv != 0 && (bv == 0 || rv < bv) {
 			c.add(key, "%s is shorter than the organization's %s (only longer retention is tighter)", fmtVal(r), fmtVal(b))
 		}
+	case "models.attestation.sev_snp_minimum_tcb.bootloader", "models.attestation.sev_snp_minimum_tcb.tee",
+		"models.attestation.sev_snp_minimum_tcb.snp", "models.attestation.sev_snp_minimum_tcb.microcode":
+		if r.Int() < b.Int() {
+			c.add(key, "%s is lower than the organization's minimum %s (only a higher minimum is tighter)", fmtVal(r), fmtVal(b))
+		}
 	case "gates.max_file_size":
 		if r.Int() < b.Int() {
 			c.add(key, "%s is smaller than the organization's %s: files in between would go unscanned", fmtVal(r), fmtVal(b))

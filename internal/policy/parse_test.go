@@ -95,6 +95,7 @@ func TestParseErrors(t *testing.T) {
 		{"entropy out of range", "version: 1\nrules:\n  secrets:\n    - {id: a, regex: x, severity: high, entropy: 9}\n", []wantErr{{4, 50, "rules.secrets[0].entropy", "between 0 and 8"}}},
 		{"bad url", "version: 1\ndependencies:\n  db_url: ftp://x\n", []wantErr{{3, 11, "dependencies.db_url", "bad URL"}}},
 		{"bad measurement", "version: 1\nmodels:\n  attestation:\n    measurements:\n      sev-snp: [zz, abab]\n", []wantErr{{5, 17, "models.attestation.measurements.sev-snp[0]", "bad measurement"}, {5, 21, "models.attestation.measurements.sev-snp[1]", "bad measurement"}}},
+		{"bad TDX TEE_TCB_SVN", "version: 1\nmodels:\n  attestation:\n    tdx_minimum_tee_tcb_svn: abcd\n", []wantErr{{4, 30, "models.attestation.tdx_minimum_tee_tcb_svn", "bad TEE_TCB_SVN"}}},
 		{"bad jwks url", "version: 1\nmodels:\n  attestation:\n    jwks_url: nras\n", []wantErr{{4, 15, "models.attestation.jwks_url", "bad URL"}}},
 		{"unknown lock", "version: 1\nlocks: [gates.fail_onn]\n", []wantErr{{2, 9, "locks[0]", `did you mean "gates.fail_on"?`}}},
 		{"merge key rejected", "version: 1\ngates:\n  <<: {fail_on: high}\n", []wantErr{{3, 3, "gates.<<", "unknown key"}}},

@@ -75,6 +75,21 @@ type Attestation struct {
 	// re-attests an upstream before using it once this much time has passed
 	// since its last verification (and bounds a GPU token's age).
 	MaxAge Duration `yaml:"max_age"`
+	// SEVSNPMinimumTCB is the lowest SEV-SNP TCB accepted, component by
+	// component (current, committed and launch TCB alike).
+	SEVSNPMinimumTCB SNPTCB `yaml:"sev_snp_minimum_tcb"`
+	// TDXMinimumTeeTCBSVN is the hex of the lowest TDX TEE_TCB_SVN (16
+	// bytes) accepted, byte by byte; empty: not checked beyond Intel's TCB
+	// info.
+	TDXMinimumTeeTCBSVN string `yaml:"tdx_minimum_tee_tcb_svn"`
+}
+
+// SNPTCB is an AMD SEV-SNP TCB version (each component 0-255).
+type SNPTCB struct {
+	Bootloader int `yaml:"bootloader"`
+	TEE        int `yaml:"tee"`
+	SNP        int `yaml:"snp"`
+	Microcode  int `yaml:"microcode"`
 }
 
 // Decision is what a rule decides for an agent action.
