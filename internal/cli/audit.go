@@ -784,30 +784,36 @@ func recordGateRun(ctx context.Context, e *Env, eff *policy.Effective, g gateRun
 func fitGateEvent(ev *audit.Event) {
 	// Room for what Append adds (schema, seq, time, hashes) and slack.
 	const limit = audit.MaxEventSize - 2048
-	size := func() int {
-		b, _ := json.Marshal(ev)
-		return len(b)
+	refs := ev.Findings
+	ev.Findings = nil
+	b, _ := json.Marshal(ev)
+	size := len(b) + len(`,"findings":[]`)
+	for _, r := range refs {
+		rb, _ := json.Marshal(r)
+		size += len(rb) + 1
 	}
-	if size() <= limit {
+	if size <= limit {
+		ev.Findings = refs
 		return
 	}
-	all := ev.Findings
-	refs := slices.Clone(all)
-	slices.SortStableFunc(refs, func(a, b audit.FindingRef) int { return cmp.Compare(b.Severity, a.Severity) })
-	total := len(refs)
-	summary := ev.Summary
-	// The largest prefix that fits, by bisection.
-	lo, hi := 0, total
-	for lo < hi {
-		m := (lo + hi + 1) / 2
-		ev.Findings = refs[:m]
-		ev.Summary = fmt.Sprintf("%s; %d of %d findings recorded, the most severe (event size limit)", summary, m, total)
-		if size() <= limit {
-			lo = m
-		} else {
-			hi = m - 1
-		}
+	sorted := slices.Clone(refs)
+	slices.SortStableFunc(sorted, func(a, b audit.FindingRef) int { return cmp.Compare(b.Severity, a.Severity) })
+	base := ev.Summary
+	note := func(n int) string {
+		return fmt.Sprintf("%s; %d of %d findings recorded, the most severe (event size limit)", base, n, len(refs))
 	}
-	ev.Findings = refs[:lo]
-	ev.Summary = fmt.Sprintf("%s; %d of %d findings recorded, the most severe (event size limit)", summary, lo, total)
+	ev.Summary = note(len(refs)) // as long as the final summary, or longer
+	b, _ = json.Marshal(ev)
+	size = len(b) + len(`,"findings":[]`)
+	n := 0
+	for _, r := range sorted {
+		rb, _ := json.Marshal(r)
+		if size+len(rb)+1 > limit {
+			break
+		}
+		size += len(rb) + 1
+		n++
+	}
+	ev.Summary = note(n)
+	ev.Findings = sorted[:n]
 }

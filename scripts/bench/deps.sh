@@ -46,8 +46,13 @@ run_n() {
   done
 }
 
+echo "== $(date -u +%FT%TZ) $(go version) $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "speed: 2,000-package lockfile, $RECORDS records, warm, $N runs each"
+# The whole process as a user runs it (policy, database, parse, match,
+# typosquat checks, JSON report, the scan.gate audit event), and without
+# the audit event to show its share.
 (cd "$data/repo" && run_n "warden" "$warden" scan --engines deps --format json -o "$data/warden.json" .)
+(cd "$data/repo" && run_n "warden --no-audit" "$warden" scan --no-audit --engines deps --format json -o "$data/warden-noaudit.json" .)
 (cd "$data" && run_n "osv-scanner" "${osv_env[@]}" "$osv" scan source --offline --offline-vulnerabilities -L repo/package-lock.json --format json --output-file "$data/osv.json")
 
 log "agreement on the synthetic lockfile"
@@ -71,5 +76,6 @@ done
 (cd "$fx/repo" && WARDEN_DB_DIR="$fx/wdb" "$warden" db import ../osv-scanner >/dev/null && WARDEN_DB_DIR="$fx/wdb" "$warden" scan --engines deps --format json -o "$fx/warden.json" . || true)
 go run ./scripts/bench/depscompare -osv "$fx/osv.json" -warden "$fx/warden.json" -root "$fx/repo"
 
+echo "== load after the timed runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "go test -bench (internal/scan/deps)"
 go test -run '^$' -bench 'ScanLockfile2000|ParsePackageLock2000|CheckName' -benchmem ./internal/scan/deps/ | grep -E '^Benchmark'

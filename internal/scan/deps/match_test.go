@@ -1,10 +1,13 @@
 package deps
 
 import (
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/osv-scalibr/semantic"
 
 	"github.com/wardenhq/warden/internal/finding"
 	"github.com/wardenhq/warden/internal/vulndb"
@@ -123,4 +126,81 @@ func TestScore(t *testing.T) {
 			t.Errorf("Score(%s) = %v, want %v", tt.vec, got, tt.want)
 		}
 	}
+}
+
+// TestPlainTriple: the fast comparison of MAJOR.MINOR.PATCH versions
+// agrees with osv-scalibr's SemVer ordering wherever it applies, and does
+// not apply to anything else.
+func TestPlainTriple(t *testing.T) {
+	vs := []string{"0.0.0", "0.0.1", "1.2.3", "01.2.3", "1.2.03", "1.10.0", "1.9.9", "2.0.0", "10.0.0",
+		"999999999999999999.0.0", "4.17.21", "4.17.3", "0.23.0", "1.0.0", "1.0.10", "1.0.9"}
+	notPlain := []string{"", "1", "1.2", "1.2.3.4", "1.2.3-beta", "1.2.3+b", "v1.2.3", "1..2", ".1.2", "1.2.", "1.2.x",
+		"9999999999999999999.0.0", "1.2.3 "}
+	for _, s := range notPlain {
+		if _, ok := plainTriple(s); ok {
+			t.Errorf("plainTriple(%q) = ok", s)
+		}
+	}
+	for _, a := range vs {
+		ta, ok := plainTriple(a)
+		if !ok {
+			t.Fatalf("plainTriple(%q) not ok", a)
+		}
+		for _, b := range vs {
+			tb, _ := plainTriple(b)
+			want, err := semantic.ParseSemverVersion(a).Compare(semantic.ParseSemverVersion(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cmpTriple(ta, tb); got != want {
+				t.Errorf("cmpTriple(%s, %s) = %d, semantic says %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+// FuzzMatchFastPath: matching with the plain-version fast path gives what
+// osv-scalibr's ordering alone gives, for any versions in a SEMVER range.
+func FuzzMatchFastPath(f *testing.F) {
+	f.Add("1.2.3", "1.0.0", "1.2.4", "2.0.0", "2.1.0")
+	f.Add("1.2.3", "0", "1.2.3-rc.1", "1.10.0", "1.9.0")
+	f.Add("4.17.20", "4.0.0", "4.17.21", "0.1.0", "0.2.4")
+	f.Fuzz(func(t *testing.T, version, intro1, fixed1, intro2, fixed2 string) {
+		rng := vulndb.Range{Type: "SEMVER", Events: []vulndb.Event{{Fixed: fixed2}, {Introduced: intro1}, {Fixed: fixed1}, {Introduced: intro2}}}
+		fast := parseVersion(vulndb.NPM, version)
+		// The reference: every comparison through semantic.
+		ref := func(r vulndb.Range) bool {
+			affected := false
+			evs := slices.Clone(r.Events)
+			sort.SliceStable(evs, func(i, j int) bool {
+				a, b := eventVersion(evs[i]), eventVersion(evs[j])
+				switch {
+				case a == "0":
+					return b != "0"
+				case b == "0":
+					return false
+				}
+				c, _ := semantic.ParseSemverVersion(a).Compare(semantic.ParseSemverVersion(b))
+				return c < 0
+			})
+			v := semantic.ParseSemverVersion(version)
+			for _, e := range evs {
+				c, _ := v.Compare(semantic.ParseSemverVersion(eventVersion(e)))
+				switch {
+				case e.Introduced != "":
+					if e.Introduced == "0" || c >= 0 {
+						affected = true
+					}
+				case e.Fixed != "":
+					if c >= 0 {
+						affected = false
+					}
+				}
+			}
+			return affected
+		}
+		if got, want := inRange(rng, fast), ref(rng); got != want {
+			t.Errorf("inRange(%q in %+v) = %v, reference %v", version, rng.Events, got, want)
+		}
+	})
 }
