@@ -291,32 +291,55 @@ func (g *tsGrammar) parseFlat(ctx context.Context, src []byte, off int, budgetMi
 }
 
 // copyTree builds tnodes from the flat pre-order list: one slice of nodes
-// and one slice of child pointers shared by all parents.
+// and one slice of child pointers shared by all parents. Punctuation leaves
+// ("(", ",", ";"...: a third to a half of all nodes) are left out: the
+// lowering never looks at them, and every other node keeps its place.
 func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
-	nodes := make([]tnode, len(flat))
-	// First pass: each node's parent, to size the children slices.
-	parent := make([]int32, len(flat))
-	nkids := make([]int32, len(flat))
-	stack := make([]int32, 0, 64)
+	// First pass: which nodes are kept, and each kept node's kept parent,
+	// to size the children slices.
+	idx := make([]int32, len(flat)) // flat index -> node index, -1 if dropped
+	parent := make([]int32, 0, len(flat))
+	stack := make([]int32, 0, 64) // node indexes by depth
+	n := 0
 	for i := range flat {
-		d := int(flat[i].depth)
+		f := &flat[i]
+		d := int(f.depth)
 		if d > len(stack) {
 			d = len(stack)
 		}
 		stack = stack[:d]
-		parent[i] = -1
+		leaf := i+1 == len(flat) || int(flat[i+1].depth) <= int(f.depth)
+		if i > 0 && leaf && f.named == 0 && f.field == 0 && f.missing == 0 && int(f.sym) < len(g.punct) && g.punct[f.sym] {
+			idx[i] = -1
+			// Keep the stack's shape: a dropped leaf has no children.
+			stack = append(stack, -1)
+			continue
+		}
+		p := int32(-1)
 		if d > 0 {
-			p := stack[d-1]
-			parent[i] = p
+			p = stack[d-1]
+		}
+		idx[i] = int32(n)
+		parent = append(parent, p)
+		stack = append(stack, int32(n))
+		n++
+	}
+	nodes := make([]tnode, n)
+	nkids := make([]int32, n)
+	for _, p := range parent {
+		if p >= 0 {
 			nkids[p]++
 		}
-		stack = append(stack, int32(i))
 	}
-	kids := make([]*tnode, len(flat))
+	kids := make([]*tnode, n)
 	next := 0
 	for i := range flat {
+		j := idx[i]
+		if j < 0 {
+			continue
+		}
 		f := &flat[i]
-		t := &nodes[i]
+		t := &nodes[j]
 		t.start, t.end = int(f.start)+off, int(f.end)+off
 		t.named = f.named != 0
 		if int(f.sym) < len(g.names) {
@@ -328,11 +351,11 @@ func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
 		if int(f.field) < len(g.fields) {
 			t.field = g.fields[f.field]
 		}
-		if n := int(nkids[i]); n > 0 {
-			t.kids = kids[next : next : next+n]
-			next += n
+		if k := int(nkids[j]); k > 0 {
+			t.kids = kids[next : next : next+k]
+			next += k
 		}
-		if p := parent[i]; p >= 0 {
+		if p := parent[j]; p >= 0 {
 			nodes[p].kids = append(nodes[p].kids, t)
 		}
 	}
