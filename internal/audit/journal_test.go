@@ -415,3 +415,36 @@ func TestSealFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The journal is compacted when the log rotates, however small it is.
+func TestJournalIsCompactedAtRotation(t *testing.T) {
+	modes := map[string]bool{"remove": true}
+	if punchHoles {
+		modes["punch"] = false
+	}
+	for name, remove := range modes {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			l := openTest(t, path, Options{Now: (&clock{t: t0}).now, RotateSize: 8 << 10})
+			l.removeJournal = remove // compactSize stays 4 MiB: only rotation compacts
+			appendN(t, l, 200, DecisionAllow)
+			if segs, _ := Segments(path); len(segs) < 3 {
+				t.Fatalf("%d segments: the log did not rotate", len(segs))
+			}
+			checkChain(t, readAll(t, path))
+			fi, err := os.Stat(journalPath(path))
+			if remove {
+				if err == nil && fi.Size() > 16<<10 {
+					t.Errorf("journal is %d bytes after rotations: it was not removed", fi.Size())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if used := fi.Sys().(*syscall.Stat_t).Blocks * 512; fi.Size() < 40<<10 || used > 16<<10 {
+				t.Errorf("journal of %d bytes uses %d on disk after rotations: no hole was punched", fi.Size(), used)
+			}
+		})
+	}
+}
