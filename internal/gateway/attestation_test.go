@@ -624,3 +624,33 @@ func TestAttestPolicyFromPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestConfidentialUpstreamStreamsAndKeepsSecrets: a streamed answer from a
+// verified TEE flows through with the prompt's secret restored, and
+// neither the secret nor the prompt reaches the audit log, refused or not.
+func TestConfidentialUpstreamStreamsAndKeepsSecrets(t *testing.T) {
+	api := &modelAPI{}
+	up := confidentialtest.New(t, api)
+	s := newConfGateway(t, up, attestPolicyFor(up), []string{"sev-snp"})
+	text := "PROMPT-MARKER deploy with aws_secret_access_key=" + keySecret
+	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", text, true))
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") || !strings.Contains(body, keySecret) {
+		t.Fatalf("streamed answer from a verified TEE: %d %s", resp.StatusCode, body)
+	}
+	up.SetMode(confidentialtest.WrongMeasurement)
+	s.clock.add(11 * time.Minute)
+	if resp, _ := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", text, true)); resp.StatusCode != 403 {
+		t.Fatalf("refused stream: %d", resp.StatusCode)
+	}
+	s.rec.mu.Lock()
+	defer s.rec.mu.Unlock()
+	if len(s.rec.events) != 2 {
+		t.Fatalf("audit events = %d, want 2", len(s.rec.events))
+	}
+	all, _ := json.Marshal(s.rec.events)
+	for _, leak := range []string{keySecret, "PROMPT-MARKER", restrKey, "sk-provider-real"} {
+		if strings.Contains(string(all), leak) {
+			t.Errorf("the audit log contains %.6s...", leak)
+		}
+	}
+}
