@@ -6,6 +6,7 @@ package sast
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <time.h>
 
 // The tree-sitter runtime is linked in by github.com/smacker/go-tree-sitter;
 // these declarations match its api.h (language version 14).
@@ -174,16 +175,23 @@ static int warden_flatten(wTSNode root, wflat *out, int cap, int maxdepth) {
 	}
 }
 
-typedef struct { wflat *nodes; int n; int err; } wresult;
+typedef struct { wflat *nodes; int n; int err; int64_t cpu; } wresult;
+
+static int64_t w_thread_cpu(void) {
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 // warden_parse parses src with a fresh parser whose every allocation comes
 // from the arena, and flattens the tree into the arena. n is the number of
 // nodes, 0 when the parser gave up (timeout or cancellation) and -1 when
 // the tree could not be copied; err is set when the tree holds an ERROR or
-// MISSING node. The caller copies the nodes out, then
+// MISSING node; cpu is the thread's CPU time for the call in nanoseconds. The caller copies the nodes out, then
 // resets the arena; the tree is never deleted node by node.
 static wresult warden_parse(warena *a, const TSLanguage *lang, const char *src, uint32_t len, uint64_t timeout, int maxdepth) {
-	wresult r = {NULL, 0, 0};
+	wresult r = {NULL, 0, 0, 0};
+	int64_t t0 = w_thread_cpu();
 	w_cur = a;
 	TSParser *p = ts_parser_new();
 	ts_parser_set_language(p, lang);
@@ -200,6 +208,7 @@ static wresult warden_parse(warena *a, const TSLanguage *lang, const char *src, 
 	}
 	ts_parser_delete(p);
 	w_cur = NULL;
+	r.cpu = w_thread_cpu() - t0;
 	return r;
 }
 */
@@ -261,6 +270,12 @@ func putArena(a *C.warena) {
 // ctx), nil with ok true when the tree could not be copied; hasErr says the
 // tree holds syntax errors.
 func (g *tsGrammar) parseFlat(ctx context.Context, src []byte, off int, budgetMicros uint64) (root *tnode, hasErr, ok bool) {
+	root, hasErr, ok, _ = g.parseFlatCPU(ctx, src, off, budgetMicros)
+	return root, hasErr, ok
+}
+
+// parseFlatCPU is parseFlat that also returns the parse's CPU time (ns).
+func (g *tsGrammar) parseFlatCPU(ctx context.Context, src []byte, off int, budgetMicros uint64) (root *tnode, hasErr, ok bool, cpu int64) {
 	a := getArena()
 	defer putArena(a)
 	if ctx.Done() != nil {
@@ -281,13 +296,14 @@ func (g *tsGrammar) parseFlat(ctx context.Context, src []byte, off int, budgetMi
 	}
 	// src is only read during the call and holds no Go pointers.
 	r := C.warden_parse(a, langPtr(g.lang), p, C.uint32_t(len(src)), C.uint64_t(budgetMicros), C.int(maxTreeDepth))
+	cpu = int64(r.cpu)
 	if r.n == 0 {
-		return nil, false, false
+		return nil, false, false, cpu
 	}
 	if r.n < 0 {
-		return nil, r.err != 0, true
+		return nil, r.err != 0, true, cpu
 	}
-	return g.copyTree(unsafe.Slice(r.nodes, int(r.n)), off), r.err != 0, true
+	return g.copyTree(unsafe.Slice(r.nodes, int(r.n)), off), r.err != 0, true, cpu
 }
 
 // copyTree builds tnodes from the flat pre-order list: one slice of nodes
@@ -361,3 +377,6 @@ func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
 	}
 	return &nodes[0]
 }
+
+// threadCPU is the calling thread's CPU time in nanoseconds (benchmarks).
+func threadCPU() int64 { return int64(C.w_thread_cpu()) }
