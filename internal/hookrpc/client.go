@@ -45,7 +45,8 @@ type Client struct {
 	Getenv func(string) string
 	// Environ is the environment forwarded to the decision (KEY=VALUE).
 	Environ []string
-	// Dir is the working directory.
+	// Dir is the working directory; "" when it cannot be named (deleted):
+	// no server can then stand in for it, so `warden hook` runs here.
 	Dir string
 	// Warden is the warden executable to use; "" = the one next to Self,
 	// else "warden" on PATH.
@@ -75,23 +76,31 @@ func (c *Client) Run(ctx context.Context) int {
 	}
 	timeout := HookTimeout(c.Args)
 	mode := c.Getenv(ServerEnv)
-	if rest == nil && mode != "off" {
-		resp, spawn := c.ask(warden, stdin, timeout)
+	spawn := false
+	if rest == nil && mode != "off" && c.Dir != "" {
+		var resp *Response
+		resp, spawn = c.ask(warden, stdin, timeout)
 		if resp != nil {
 			return c.write(resp)
 		}
+	}
+	if mode == "require" {
 		if spawn {
 			c.startServer(warden)
 		}
-	}
-	if mode == "require" {
 		return c.write(Deny(agent, "no warden guard server answered ("+ServerEnv+"=require); the action is denied (fail closed)"))
 	}
 	in := io.Reader(bytes.NewReader(stdin))
 	if rest != nil {
 		in = io.MultiReader(in, rest)
 	}
-	return c.write(c.exec(ctx, warden, in, timeout))
+	// The server for next time starts while `warden hook` decides this
+	// request, not before it: the agent waits for one process start only.
+	started := func() {}
+	if spawn {
+		started = func() { c.startServer(warden) }
+	}
+	return c.write(c.exec(ctx, warden, in, timeout, started))
 }
 
 // ask sends the request to the server. It returns the answer, or nil and
@@ -131,8 +140,9 @@ func (c *Client) ask(warden string, stdin []byte, timeout time.Duration) (*Respo
 	return resp, false
 }
 
-// exec runs `warden hook` with the same arguments and input.
-func (c *Client) exec(ctx context.Context, warden string, stdin io.Reader, timeout time.Duration) *Response {
+// exec runs `warden hook` with the same arguments and input;
+// started runs once the process has started (or failed to).
+func (c *Client) exec(ctx context.Context, warden string, stdin io.Reader, timeout time.Duration, started func()) *Response {
 	ctx, cancel := context.WithTimeout(ctx, timeout+execGrace)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, warden, append([]string{"hook"}, c.Args...)...)
@@ -141,7 +151,11 @@ func (c *Client) exec(ctx context.Context, warden string, stdin io.Reader, timeo
 	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err := cmd.Start()
+	started()
+	if err == nil {
+		err = cmd.Wait()
+	}
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
