@@ -85,4 +85,8 @@ log "fixed costs: package initialisation of the warden binary (GODEBUG=inittrace
   awk '/^init /{ms+=$5; n++} END {printf "%d package inits, %.1f ms in all\n", n, ms}')
 
 log "the whole scan command in process (BenchmarkScanDepsCLI; add -cpuprofile cpu.prof to profile it)"
-WARDEN_BENCH_DEPS="$data" go test -run '^$' -bench ScanDepsCLI -benchmem ./internal/cli/ | grep -E '^Benchmark'
+if WARDEN_BENCH_DEPS="$data" go test -run '^$' -bench ScanDepsCLI -benchmem ./internal/cli/ >"$data/clibench.out" 2>&1; then
+  grep -E '^Benchmark' "$data/clibench.out"
+else
+  echo "BenchmarkScanDepsCLI failed:"; tail -20 "$data/clibench.out"
+fi
