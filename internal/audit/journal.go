@@ -534,6 +534,7 @@ func (l *Log) sealJournal(now time.Time, own []byte, mine bool) (ownSeq uint64, 
 		}
 	}
 	for st.offset < size {
+		l.setSealFlag(true) // still sealing
 		n := min(size-st.offset, maxSealChunk)
 		buf := make([]byte, n)
 		if _, err := jf.ReadAt(buf, st.offset); err != nil && err != io.EOF {

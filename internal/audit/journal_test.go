@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -361,4 +362,89 @@ func FuzzParseJournal(f *testing.F) {
 			t.Fatalf("end %d, last record end %d, err %v", end, last, err)
 		}
 	})
+}
+
+// A writer that sees the seal flag set (a sealer at work) leaves its record
+// to that sealer. A flag left behind by a sealer that was killed goes
+// stale, and the next writer seals everything.
+func TestSealFlag(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := openTest(t, path, Options{})
+	if l.flag == nil {
+		t.Fatal("the seal flag page could not be mapped")
+	}
+	appendN(t, l, 1, DecisionAllow)
+	if l.sealerActive() {
+		t.Fatal("the flag is still set after the sealer finished")
+	}
+	// A killed sealer's flag: set, and never cleared.
+	l2 := openTest(t, path, Options{})
+	l2.setSealFlag(true)
+	if !l.sealerActive() {
+		t.Fatal("a flag set by another Log of the log is not seen")
+	}
+	seq, err := l.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "left to the sealer"})
+	if err != nil || seq != 0 {
+		t.Fatalf("Append with the flag set: %d, %v; want 0 (sealed by the flag's owner)", seq, err)
+	}
+	if n, _ := Pending(path); n != 1 {
+		t.Fatalf("%d pending, want 1", n)
+	}
+	// The owner never clears it: once stale, appends seal again.
+	for deadline := time.Now().Add(10 * time.Second); l.sealerActive(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the flag never went stale")
+		}
+	}
+	if seq, err := l.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "after"}); err != nil || seq != 3 {
+		t.Fatalf("Append after the flag went stale: %d, %v; want 3", seq, err)
+	}
+	recs := readAll(t, path)
+	checkChain(t, recs)
+	if got := summaries(recs[1:]); !cmp.Equal(got, []string{"agent.action:left to the sealer", "agent.action:after"}) {
+		t.Fatalf("log %q", got)
+	}
+	// Someone truncating the lock file does not crash a writer.
+	if err := os.Truncate(path+".lock", 0); err != nil {
+		t.Fatal(err)
+	}
+	if l.sealerActive() {
+		t.Error("a truncated flag page reads as a sealer at work")
+	}
+	if _, err := l.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "after truncation"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The journal is compacted when the log rotates, however small it is.
+func TestJournalIsCompactedAtRotation(t *testing.T) {
+	modes := map[string]bool{"remove": true}
+	if punchHoles {
+		modes["punch"] = false
+	}
+	for name, remove := range modes {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			l := openTest(t, path, Options{Now: (&clock{t: t0}).now, RotateSize: 8 << 10})
+			l.removeJournal = remove // compactSize stays 4 MiB: only rotation compacts
+			appendN(t, l, 200, DecisionAllow)
+			if segs, _ := Segments(path); len(segs) < 3 {
+				t.Fatalf("%d segments: the log did not rotate", len(segs))
+			}
+			checkChain(t, readAll(t, path))
+			fi, err := os.Stat(journalPath(path))
+			if remove {
+				if err == nil && fi.Size() > 16<<10 {
+					t.Errorf("journal is %d bytes after rotations: it was not removed", fi.Size())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if used := fi.Sys().(*syscall.Stat_t).Blocks * 512; fi.Size() < 40<<10 || used > 16<<10 {
+				t.Errorf("journal of %d bytes uses %d on disk after rotations: no hole was punched", fi.Size(), used)
+			}
+		})
+	}
 }

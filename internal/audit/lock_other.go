@@ -26,3 +26,7 @@ func lockShared(*os.File) error {
 func fileIno(os.FileInfo) uint64 { return 0 }
 
 func fileLinks(os.FileInfo) uint64 { return 1 }
+
+func mapFlagPage(*os.File) ([]byte, error) { return nil, errors.ErrUnsupported }
+
+func unmapFlagPage([]byte) error { return nil }

@@ -63,3 +63,21 @@ func fileLinks(fi os.FileInfo) uint64 {
 	}
 	return 1
 }
+
+// mapFlagPage maps the second page of the lock file (extending the file to
+// two pages if needed) shared between every process that opens the log.
+func mapFlagPage(f *os.File) ([]byte, error) {
+	const page = 4096
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() < 2*page {
+		if err := f.Truncate(2 * page); err != nil {
+			return nil, err
+		}
+	}
+	return syscall.Mmap(int(f.Fd()), page, page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+}
+
+func unmapFlagPage(b []byte) error { return syscall.Munmap(b) }

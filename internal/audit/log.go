@@ -88,6 +88,11 @@ type Log struct {
 	punched       int64 // the journal's prefix this process freed
 	compactSize   int64 // journalCompactSize; tests make it small
 
+	// flag is the shared page holding the seal flag (sealflag.go); nil
+	// when it could not be mapped.
+	flagMu sync.RWMutex
+	flag   []byte
+
 	// The journal as the sealer sees it (under mu).
 	jr          *os.File
 	jrInfo      os.FileInfo
@@ -136,6 +141,9 @@ func Open(path string, opts Options) (*Log, error) {
 	}
 	l := &Log{path: path, opts: opts, lockf: lockf, removeJournal: !punchHoles, compactSize: journalCompactSize}
 	l.setActive(f)
+	if flag, err := mapFlagPage(lockf); err == nil {
+		l.flag = flag
+	}
 	return l, nil
 }
 
@@ -162,6 +170,12 @@ func (l *Log) Close() error {
 	if l.jr != nil {
 		errs = append(errs, l.jr.Close())
 	}
+	l.flagMu.Lock()
+	if l.flag != nil {
+		errs = append(errs, unmapFlagPage(l.flag))
+		l.flag = nil
+	}
+	l.flagMu.Unlock()
 	l.jmu.Lock()
 	l.jclosed = true
 	if l.jw != nil && l.jusers == 0 {
@@ -224,6 +238,9 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	rec = append(append(rec, body...), '\n')
 	if err := l.journalWrite(rec, l.opts.Sync == SyncEveryEvent); err != nil {
 		return 0, err
+	}
+	if l.sealerActive() {
+		return 0, nil // that sealer seals this record (sealflag.go)
 	}
 	seq, err := l.sealLoop(nonce[:], true, nil, nil, 0)
 	if err != nil {
@@ -292,6 +309,8 @@ func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, jf *
 	defer l.mu.Unlock()
 	defer l.syncAfterUnlock()
 	defer unlockFile(l.lockf)
+	l.setSealFlag(true)
+	defer l.setSealFlag(false) // before unlocking (defers run last first)
 	now := l.opts.Now().UTC()
 	l.sealedValid, l.rotated = false, false
 	mine := l.sealedMine

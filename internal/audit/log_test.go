@@ -408,6 +408,11 @@ func TestKilledWritersLeaveAVerifiableLog(t *testing.T) {
 			p.Wait()
 		}
 		l := openTest(t, path, Options{})
+		// A sealer killed with the lock leaves the seal flag set; writers
+		// leave their records to it until the flag is stale (2 ms).
+		for l.sealerActive() {
+			time.Sleep(time.Millisecond)
+		}
 		if _, err := l.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "after the kill"}); err != nil {
 			t.Fatalf("round %d: append after killing writers: %v", round, err)
 		}

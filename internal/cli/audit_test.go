@@ -286,3 +286,54 @@ func TestRecordGateRunManyFindings(t *testing.T) {
 		t.Errorf("recorded %d findings (%d critical), summary %q", n, crit, got.Summary)
 	}
 }
+
+// Events whose writer found another writer sealing, when that one was
+// killed, wait in the journal; every reader seals them first, so show,
+// export, verify and report all see them.
+func TestAuditReadersSealPendingEvents(t *testing.T) {
+	repo, env := auditRepo(t)
+	recordEvents(t, repo, env, sampleEvents()[:2]...)
+	logPath := filepath.Join(repo, ".warden/audit/audit.jsonl")
+	pending := func(summary string) {
+		t.Helper()
+		// One journal record as Append writes it: RS, nonce, the event with
+		// seq 0 and no prev, LF.
+		rec := "\x1e00000000000000ab" + `{"v":1,"seq":0,"time":"2026-11-01T12:00:00Z","prev":"","kind":"agent.action","actor":{"agent":"claude","session":"s9"},"summary":"` + summary + `","decision":"deny"}` + "\n"
+		f, err := os.OpenFile(audit.JournalPath(logPath), os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending("pending one")
+	code, out, errOut := runPolicyCLI(t, repo, env, "audit", "show", "--session", "s9")
+	if code != 0 || !strings.Contains(out, "pending one") {
+		t.Fatalf("show: exit %d, out %q, err %q", code, out, errOut)
+	}
+	pending("pending two")
+	code, out, errOut = runPolicyCLI(t, repo, env, "audit", "export", "--cursor", "c1")
+	if code != 0 || !strings.Contains(out, `"summary":"pending two"`) {
+		t.Fatalf("export: exit %d, err %q", code, errOut)
+	}
+	pending("pending three")
+	code, out, errOut = runPolicyCLI(t, repo, env, "audit", "verify", "--json")
+	if code != 0 || !strings.Contains(out, `"events": 5`) || strings.Contains(out, `"pending"`) {
+		t.Fatalf("verify: exit %d, out %s, err %q", code, out, errOut)
+	}
+	pending("pending four")
+	if code, _, errOut = runPolicyCLI(t, repo, env, "report", "--format", "json"); code != 0 {
+		t.Fatalf("report: exit %d, err %q", code, errOut)
+	}
+	// Read the log itself (Read does not seal): report sealed the fourth.
+	var last audit.Record
+	n := 0
+	if err := audit.Read(logPath, audit.ReadOptions{}, func(r audit.Record) error { n++; last = r; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 6 || last.Summary != "pending four" || last.Seq != 6 {
+		t.Fatalf("after report the log has %d events, the last %d %q; want 6, \"pending four\"", n, last.Seq, last.Summary)
+	}
+}

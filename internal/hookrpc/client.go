@@ -75,23 +75,31 @@ func (c *Client) Run(ctx context.Context) int {
 	}
 	timeout := HookTimeout(c.Args)
 	mode := c.Getenv(ServerEnv)
+	spawn := false
 	if rest == nil && mode != "off" {
-		resp, spawn := c.ask(warden, stdin, timeout)
+		var resp *Response
+		resp, spawn = c.ask(warden, stdin, timeout)
 		if resp != nil {
 			return c.write(resp)
 		}
+	}
+	if mode == "require" {
 		if spawn {
 			c.startServer(warden)
 		}
-	}
-	if mode == "require" {
 		return c.write(Deny(agent, "no warden guard server answered ("+ServerEnv+"=require); the action is denied (fail closed)"))
 	}
 	in := io.Reader(bytes.NewReader(stdin))
 	if rest != nil {
 		in = io.MultiReader(in, rest)
 	}
-	return c.write(c.exec(ctx, warden, in, timeout))
+	// The server for next time starts while `warden hook` decides this
+	// request, not before it: the agent waits for one process start only.
+	started := func() {}
+	if spawn {
+		started = func() { c.startServer(warden) }
+	}
+	return c.write(c.exec(ctx, warden, in, timeout, started))
 }
 
 // ask sends the request to the server. It returns the answer, or nil and
@@ -131,8 +139,9 @@ func (c *Client) ask(warden string, stdin []byte, timeout time.Duration) (*Respo
 	return resp, false
 }
 
-// exec runs `warden hook` with the same arguments and input.
-func (c *Client) exec(ctx context.Context, warden string, stdin io.Reader, timeout time.Duration) *Response {
+// exec runs `warden hook` with the same arguments and input;
+// started runs once the process has started (or failed to).
+func (c *Client) exec(ctx context.Context, warden string, stdin io.Reader, timeout time.Duration, started func()) *Response {
 	ctx, cancel := context.WithTimeout(ctx, timeout+execGrace)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, warden, append([]string{"hook"}, c.Args...)...)
@@ -141,7 +150,11 @@ func (c *Client) exec(ctx context.Context, warden string, stdin io.Reader, timeo
 	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err := cmd.Start()
+	started()
+	if err == nil {
+		err = cmd.Wait()
+	}
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:

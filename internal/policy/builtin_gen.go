@@ -6,7 +6,7 @@ import "github.com/wardenhq/warden/internal/finding"
 
 // builtinYAMLSHA256 is the sha256 of the builtin.yaml this was generated
 // from; Load falls back to parsing the YAML if they differ.
-const builtinYAMLSHA256 = "303fb4979fd3d33bb12cc14b485b64568991a01f66b0edb01ec858f571d33b42"
+const builtinYAMLSHA256 = "cbf2b19cbf1f8187d87285acf4fa1f29463bab2afbeb7eadcd0bc571300cf6f5"
 
 var _ = finding.SeverityInfo
 
@@ -41,6 +41,7 @@ func builtinPolicy() *Policy {
 				Measurements: map[string][]string{},
 				JWKSURL:      "https://nras.attestation.nvidia.com/.well-known/jwks.json",
 				MaxAge:       Duration(600000000000),
+				TDXRTMRs:     map[string][]string{},
 			},
 		},
 		Agent: Agent{
@@ -456,6 +457,7 @@ var builtinKeys = []string{
 	"models.attestation.sev_snp_minimum_tcb.snp",
 	"models.attestation.sev_snp_minimum_tcb.tee",
 	"models.attestation.tdx_minimum_tee_tcb_svn",
+	"models.attestation.tdx_rtmrs",
 	"models.require_attestation",
 	"models.require_attestation[0]",
 	"models.secrets",

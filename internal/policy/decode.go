@@ -201,6 +201,7 @@ var checks = map[string]check{
 	"models.attestation.jwks_url":                checkURL,
 	"models.attestation.measurements.*":          checkHex,
 	"models.attestation.tdx_minimum_tee_tcb_svn": checkTCBSVN,
+	"models.attestation.tdx_rtmrs.*":             checkHex,
 	"dependencies.registry_url.*":                checkURL,
 	"agent.commands.rules.id":                    checkID,
 	"rules.patterns.id":                          checkID,

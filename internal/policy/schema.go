@@ -82,6 +82,10 @@ type Attestation struct {
 	// bytes) accepted, byte by byte; empty: not checked beyond Intel's TCB
 	// info.
 	TDXMinimumTeeTCBSVN string `yaml:"tdx_minimum_tee_tcb_svn"`
+	// TDXRTMRs pins TDX runtime measurement registers: "0" to "3" map to
+	// the hex values allowed for RTMR0..RTMR3 (an RTMR not listed is not
+	// checked).
+	TDXRTMRs map[string][]string `yaml:"tdx_rtmrs"`
 }
 
 // SNPTCB is an AMD SEV-SNP TCB version (each component 0-255).

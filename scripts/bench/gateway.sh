@@ -12,10 +12,17 @@
 # Scenarios: json (JSON answers, no secret in the prompt), json-secret (one
 # AWS key in the prompt: warden replaces it by a placeholder, the fake
 # upstream echoes the placeholder and warden restores the key in the
-# answer), stream (SSE answers; also time to first byte). Each scenario
-# measures every target once per round (after a 2 s warm-up), targets
-# interleaved, and prints p50/p90/p99/p99.9 per target and what each
-# gateway adds over the baseline. Run it on an idle machine; record
+# answer), stream (SSE answers; also time to first byte).
+#
+# Part 1, warden: per scenario, the baseline and warden, RATE req/s,
+# ROUNDS rounds of DURATION each (after a 2 s warm-up), interleaved.
+# Part 2, the peer: per scenario (json, json-secret, stream), the baseline,
+# warden and portkey, one round each at RATE and at PEER_RATE (default
+# 200/s, where a node server is not saturated), portkey last and the
+# machine left to settle after it: an overloaded node server keeps working
+# on requests its clients gave up on, which would otherwise slow whatever
+# is measured next. Each run prints p50/p90/p99/p99.9 per target and what
+# each gateway adds over the baseline. Run it on an idle machine and record
 # `uptime` with the figures (docs/PERFORMANCE.md, ## Gateway).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +31,7 @@ dur=${2:-10s}
 rounds=${3:-3}
 scenarios=${SCENARIOS:-json json-secret stream}
 size=${SIZE:-4096}
+peer_rate=${PEER_RATE:-200}
 PORTKEY_VERSION=1.15.2
 
 work=$(mktemp -d)
@@ -89,35 +97,79 @@ models:
 EOF
 wport=$("$work/gwload" freeport)
 (cd "$work/gw" && BENCH_PROVIDER_KEY=sk-bench exec "$work/warden" gateway serve --config gateway.yaml --listen "127.0.0.1:$wport" >"$work/warden.log" 2>&1) &
-pids+=($!)
+wpid=$! # the subshell execs warden
+pids+=($wpid)
 wait_port "127.0.0.1:$wport" "warden gateway"
 
 # portkey: the open-source gateway's node server, headless; the provider
 # and the upstream's URL travel in its x-portkey-* headers.
 pport=$("$work/gwload" freeport)
 (cd "$pk" && NODE_ENV=production exec node "$pkjs" --port="$pport" --headless >"$work/portkey.log" 2>&1) &
-pids+=($!)
+pkpid=$! # the subshell execs node: this is node's pid
+pids+=($pkpid)
 wait_port "127.0.0.1:$pport" "portkey gateway"
+
+# settle waits (at most 60 s) until the portkey process has used under 5%
+# of a CPU for a whole second.
+settle() {
+  local hz=$(getconf CLK_TCK) prev now
+  prev=$(awk '{print $14+$15}' "/proc/$pkpid/stat")
+  for _ in $(seq 1 60); do
+    sleep 1
+    now=$(awk '{print $14+$15}' "/proc/$pkpid/stat")
+    [ $((now - prev)) -lt $((hz / 20 + 1)) ] && return
+    prev=$now
+  done
+  echo "(portkey still busy after 60 s)"
+}
+
+scenario_flags() {
+  case "$1" in
+    json) ;;
+    json-secret) echo -secret ;;
+    stream) echo -stream ;;
+    *) echo "gateway.sh: unknown scenario $1 (json, json-secret, stream)" >&2; exit 2 ;;
+  esac
+}
 
 echo "warden $(git -C "$BENCH_ROOT" rev-parse --short HEAD), @portkey-ai/gateway $PORTKEY_VERSION (node $(node --version)), $(nproc) CPUs"
 echo "load before: $(uptime)"
+echo
+echo "# Part 1: warden"
 for sc in $scenarios; do
-  flags=()
-  case "$sc" in
-    json) ;;
-    json-secret) flags+=(-secret) ;;
-    stream) flags+=(-stream) ;;
-    *) echo "gateway.sh: unknown scenario $sc (json, json-secret, stream)" >&2; exit 2 ;;
-  esac
   echo
-  echo "## scenario $sc"
-  # portkey 1.15.2 answers every streamed request with HTTP 500 on node 20
-  # ("TypeError: immutable" in its updateHeaders, Portkey-AI/gateway#1389,
-  # #1550): it is left out, with a note, where its answer is wrong.
-  "$work/gwload" load -rate "$rate" -duration "$dur" -rounds "$rounds" -size "$size" -optional portkey "${flags[@]}" \
+  echo "## scenario $sc, $rate req/s"
+  ev0=$(wc -l <"$work/gw/.warden/audit/audit.jsonl" 2>/dev/null || echo 0)
+  cpu0=$(awk '{print $14+$15}' "/proc/$wpid/stat")
+  # shellcheck disable=SC2046
+  "$work/gwload" load -rate "$rate" -duration "$dur" -rounds "$rounds" -size "$size" $(scenario_flags "$sc") \
     -target "direct,http://$up,x-api-key=sk-bench" \
-    -target "warden,http://127.0.0.1:$wport,x-api-key=$key" \
-    -target "portkey,http://127.0.0.1:$pport,x-portkey-provider=anthropic,x-portkey-custom-host=http://$up/v1,x-api-key=sk-bench"
+    -target "warden,http://127.0.0.1:$wport,x-api-key=$key"
+  # CPU time the warden process spent per request it served (user+system,
+  # from /proc; its audit log counts the requests): a figure that machine
+  # load inflates far less than latency.
+  cpu1=$(awk '{print $14+$15}' "/proc/$wpid/stat")
+  ev1=$(wc -l <"$work/gw/.warden/audit/audit.jsonl")
+  awk -v t=$((cpu1 - cpu0)) -v n=$((ev1 - ev0)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (n > 0) printf "warden gateway CPU per request: %.0f us (%d requests)\n", t / hz / n * 1e6, n }'
+done
+
+echo
+echo "# Part 2: side by side with @portkey-ai/gateway $PORTKEY_VERSION"
+for r in $rate $peer_rate; do
+  for sc in $scenarios; do
+    echo
+    echo "## scenario $sc, $r req/s"
+    # portkey 1.15.2 answers every streamed request with HTTP 500 on node 20
+    # ("TypeError: immutable" in its updateHeaders, Portkey-AI/gateway#1389,
+    # #1550): it is left out, with a note, where its answer is wrong.
+    # shellcheck disable=SC2046
+    "$work/gwload" load -rate "$r" -duration "$dur" -rounds 1 -size "$size" -optional portkey $(scenario_flags "$sc") \
+      -target "direct,http://$up,x-api-key=sk-bench" \
+      -target "warden,http://127.0.0.1:$wport,x-api-key=$key" \
+      -target "portkey,http://127.0.0.1:$pport,x-portkey-provider=anthropic,x-portkey-custom-host=http://$up/v1,x-api-key=sk-bench"
+    settle
+  done
 done
 echo
 echo "load after: $(uptime)"

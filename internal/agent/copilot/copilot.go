@@ -192,7 +192,7 @@ func (Adapter) Encode(req *agent.Request, d agent.Decision) agent.Response {
 				out = map[string]any{"decision": "block", "reason": d.Reason()}
 			}
 		}
-	} else if req.Event == agent.EventSessionStart && d.Context != "" {
+	} else if (req.Event == agent.EventSessionStart || req.Event == agent.EventPostTool) && d.Context != "" {
 		out = map[string]any{"additionalContext": d.Context}
 	}
 	return agent.Response{Stdout: agent.JSON(out)}

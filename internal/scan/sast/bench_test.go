@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,15 +104,34 @@ func BenchmarkCheck2000Lines(b *testing.B) {
 		src := genFile(ext, 2000)
 		b.Run(strings.TrimPrefix(ext, "."), func(b *testing.B) {
 			b.SetBytes(int64(len(src)))
+			// The benchmark's goroutine keeps its thread, so the thread's
+			// CPU time is the sequential part of Check plus the half of a
+			// split parse run on it; the other half ran on another thread.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var crit int64
 			start := cpuTime()
 			for b.Loop() {
+				lastSplitCPU[0].Store(0)
+				lastSplitCPU[1].Store(0)
+				t0 := threadCPU()
 				if _, err := e.Check(context.Background(), "gen"+ext, src); err != nil {
 					b.Fatal(err)
 				}
+				d := threadCPU() - t0
+				if h0, h1 := lastSplitCPU[0].Load(), lastSplitCPU[1].Load(); h0 > 0 || h1 > 0 {
+					d += max(h0, h1) - h1
+				}
+				crit += d
 			}
 			// On a shared, oversubscribed machine wall time mostly measures
-			// waiting for a core; CPU time per file is what the budget is about.
+			// waiting for a core. cpu-ms/op is the process's CPU time per
+			// file (both threads, GC included); crit-ms/op is the critical
+			// path in CPU time (the sequential part plus the longer half of
+			// the parse, GC workers excluded): what one file takes when two
+			// cores are free, which is what the budget is about.
 			b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(crit)/float64(b.N)/1e6, "crit-ms/op")
 		})
 	}
 }

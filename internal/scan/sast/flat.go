@@ -6,6 +6,7 @@ package sast
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <time.h>
 
 // The tree-sitter runtime is linked in by github.com/smacker/go-tree-sitter;
 // these declarations match its api.h (language version 14).
@@ -174,16 +175,23 @@ static int warden_flatten(wTSNode root, wflat *out, int cap, int maxdepth) {
 	}
 }
 
-typedef struct { wflat *nodes; int n; int err; } wresult;
+typedef struct { wflat *nodes; int n; int err; int64_t cpu; } wresult;
+
+static int64_t w_thread_cpu(void) {
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 // warden_parse parses src with a fresh parser whose every allocation comes
 // from the arena, and flattens the tree into the arena. n is the number of
 // nodes, 0 when the parser gave up (timeout or cancellation) and -1 when
 // the tree could not be copied; err is set when the tree holds an ERROR or
-// MISSING node. The caller copies the nodes out, then
+// MISSING node; cpu is the thread's CPU time for the call in nanoseconds. The caller copies the nodes out, then
 // resets the arena; the tree is never deleted node by node.
 static wresult warden_parse(warena *a, const TSLanguage *lang, const char *src, uint32_t len, uint64_t timeout, int maxdepth) {
-	wresult r = {NULL, 0, 0};
+	wresult r = {NULL, 0, 0, 0};
+	int64_t t0 = w_thread_cpu();
 	w_cur = a;
 	TSParser *p = ts_parser_new();
 	ts_parser_set_language(p, lang);
@@ -200,6 +208,7 @@ static wresult warden_parse(warena *a, const TSLanguage *lang, const char *src, 
 	}
 	ts_parser_delete(p);
 	w_cur = NULL;
+	r.cpu = w_thread_cpu() - t0;
 	return r;
 }
 */
@@ -261,6 +270,12 @@ func putArena(a *C.warena) {
 // ctx), nil with ok true when the tree could not be copied; hasErr says the
 // tree holds syntax errors.
 func (g *tsGrammar) parseFlat(ctx context.Context, src []byte, off int, budgetMicros uint64) (root *tnode, hasErr, ok bool) {
+	root, hasErr, ok, _ = g.parseFlatCPU(ctx, src, off, budgetMicros)
+	return root, hasErr, ok
+}
+
+// parseFlatCPU is parseFlat that also returns the parse's CPU time (ns).
+func (g *tsGrammar) parseFlatCPU(ctx context.Context, src []byte, off int, budgetMicros uint64) (root *tnode, hasErr, ok bool, cpu int64) {
 	a := getArena()
 	defer putArena(a)
 	if ctx.Done() != nil {
@@ -281,42 +296,66 @@ func (g *tsGrammar) parseFlat(ctx context.Context, src []byte, off int, budgetMi
 	}
 	// src is only read during the call and holds no Go pointers.
 	r := C.warden_parse(a, langPtr(g.lang), p, C.uint32_t(len(src)), C.uint64_t(budgetMicros), C.int(maxTreeDepth))
+	cpu = int64(r.cpu)
 	if r.n == 0 {
-		return nil, false, false
+		return nil, false, false, cpu
 	}
 	if r.n < 0 {
-		return nil, r.err != 0, true
+		return nil, r.err != 0, true, cpu
 	}
-	return g.copyTree(unsafe.Slice(r.nodes, int(r.n)), off), r.err != 0, true
+	return g.copyTree(unsafe.Slice(r.nodes, int(r.n)), off), r.err != 0, true, cpu
 }
 
 // copyTree builds tnodes from the flat pre-order list: one slice of nodes
-// and one slice of child pointers shared by all parents.
+// and one slice of child pointers shared by all parents. Punctuation leaves
+// ("(", ",", ";"...: a third to a half of all nodes) are left out: the
+// lowering never looks at them, and every other node keeps its place.
 func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
-	nodes := make([]tnode, len(flat))
-	// First pass: each node's parent, to size the children slices.
-	parent := make([]int32, len(flat))
-	nkids := make([]int32, len(flat))
-	stack := make([]int32, 0, 64)
+	// First pass: which nodes are kept, and each kept node's kept parent,
+	// to size the children slices.
+	idx := make([]int32, len(flat)) // flat index -> node index, -1 if dropped
+	parent := make([]int32, 0, len(flat))
+	stack := make([]int32, 0, 64) // node indexes by depth
+	n := 0
 	for i := range flat {
-		d := int(flat[i].depth)
+		f := &flat[i]
+		d := int(f.depth)
 		if d > len(stack) {
 			d = len(stack)
 		}
 		stack = stack[:d]
-		parent[i] = -1
+		leaf := i+1 == len(flat) || int(flat[i+1].depth) <= int(f.depth)
+		if i > 0 && leaf && f.named == 0 && f.field == 0 && f.missing == 0 && int(f.sym) < len(g.punct) && g.punct[f.sym] {
+			idx[i] = -1
+			// Keep the stack's shape: a dropped leaf has no children.
+			stack = append(stack, -1)
+			continue
+		}
+		p := int32(-1)
 		if d > 0 {
-			p := stack[d-1]
-			parent[i] = p
+			p = stack[d-1]
+		}
+		idx[i] = int32(n)
+		parent = append(parent, p)
+		stack = append(stack, int32(n))
+		n++
+	}
+	nodes := make([]tnode, n)
+	nkids := make([]int32, n)
+	for _, p := range parent {
+		if p >= 0 {
 			nkids[p]++
 		}
-		stack = append(stack, int32(i))
 	}
-	kids := make([]*tnode, len(flat))
+	kids := make([]*tnode, n)
 	next := 0
 	for i := range flat {
+		j := idx[i]
+		if j < 0 {
+			continue
+		}
 		f := &flat[i]
-		t := &nodes[i]
+		t := &nodes[j]
 		t.start, t.end = int(f.start)+off, int(f.end)+off
 		t.named = f.named != 0
 		if int(f.sym) < len(g.names) {
@@ -328,13 +367,16 @@ func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
 		if int(f.field) < len(g.fields) {
 			t.field = g.fields[f.field]
 		}
-		if n := int(nkids[i]); n > 0 {
-			t.kids = kids[next : next : next+n]
-			next += n
+		if k := int(nkids[j]); k > 0 {
+			t.kids = kids[next : next : next+k]
+			next += k
 		}
-		if p := parent[i]; p >= 0 {
+		if p := parent[j]; p >= 0 {
 			nodes[p].kids = append(nodes[p].kids, t)
 		}
 	}
 	return &nodes[0]
 }
+
+// threadCPU is the calling thread's CPU time in nanoseconds (benchmarks).
+func threadCPU() int64 { return int64(C.w_thread_cpu()) }

@@ -81,6 +81,7 @@ type tsGrammar struct {
 	lang   *sitter.Language
 	python bool // indentation-sensitive: where a file may be split differs
 	names  []string
+	punct  []bool // anonymous punctuation symbols, left out of the copied tree
 	fields []string
 }
 
@@ -90,6 +91,13 @@ func newGrammar(l *sitter.Language) *tsGrammar {
 	g.names = make([]string, n)
 	for i := 0; i < n; i++ {
 		g.names[i] = l.SymbolName(sitter.Symbol(i))
+	}
+	g.punct = make([]bool, n)
+	for i := 0; i < n; i++ {
+		switch g.names[i] {
+		case "(", ")", "[", "]", "{", "}", ",", ";", ".", "\"", "'", "`":
+			g.punct[i] = true // dropped only where the node is anonymous
+		}
 	}
 	g.fields = []string{""}
 	for i := 1; i < 1024; i++ {

@@ -232,6 +232,7 @@ func load(args []string) {
 	size := fs.Int("size", 4096, "approximate request body size in bytes")
 	model := fs.String("model", "", "model to ask for (default claude-haiku-4-5, or gpt-5-mini with -api chat)")
 	optional := fs.String("optional", "", "comma-separated targets to leave out, with a note, when their first answer is wrong (instead of failing)")
+	timeout := fs.Duration("timeout", 10*time.Second, "a request not answered by then counts as an error")
 	apiName := fs.String("api", "messages", "API: messages (Anthropic, /v1/messages) or chat (OpenAI, /v1/chat/completions)")
 	fs.Parse(args)
 	switch *apiName {
@@ -260,7 +261,7 @@ func load(args []string) {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	client := &http.Client{Transport: tr, Timeout: *timeout}
 
 	// Check every target answers correctly before measuring anything.
 	var ok targetFlags
