@@ -630,6 +630,13 @@ func (l *Log) reconcile(jf *os.File, size int64) (sealState, error) {
 	joff := int64(journalHeaderLen)
 	if ok && st.journal == l.jrID {
 		joff = st.offset
+	} else {
+		// No position for this journal (a new one, or the lock file was
+		// lost): start after any punched hole, at the first record.
+		var err error
+		if joff, err = firstRecord(jf, joff, size); err != nil {
+			return st, err
+		}
 	}
 	var logFrom int64
 	if ok && st.logIno == l.logIno && st.logSize <= l.cacheSize {
@@ -640,7 +647,7 @@ func (l *Log) reconcile(jf *os.File, size int64) (sealState, error) {
 	// rotation, retention and repair lines come between them. So a log
 	// with no usable position (a first append after an upgrade) is not
 	// read whole; a partial first line matches nothing.
-	if tail := 2*(size-joff) + 1<<20; l.cacheSize-logFrom > tail {
+	if tail := 2*min(size-joff, 3*maxSealChunk) + 1<<20; l.cacheSize-logFrom > tail {
 		logFrom = l.cacheSize - tail
 	}
 	ck, ckTime := st.ckSize, st.ckTime
@@ -649,7 +656,10 @@ func (l *Log) reconcile(jf *os.File, size int64) (sealState, error) {
 	}
 	st = sealState{journal: l.jrID, offset: joff, logIno: l.logIno, logSize: l.cacheSize, ckSize: ck, ckTime: ckTime}
 	if joff < size && logFrom < l.cacheSize {
-		buf := make([]byte, size-joff)
+		// Records sealed without their position recorded are at most one
+		// chunk (the position is saved after each), and the sealed part
+		// not yet freed is at most a compaction size more.
+		buf := make([]byte, min(size-joff, 3*maxSealChunk))
 		if _, err := jf.ReadAt(buf, joff); err != nil && err != io.EOF {
 			return st, fmt.Errorf("reading audit journal: %w", err)
 		}
@@ -722,11 +732,12 @@ func (l *Log) finishHold() error {
 		}
 	}
 	if !l.removeJournal {
-		// The first block, which holds the header, stays.
-		const block = 4096
-		end := st.offset &^ (block - 1)
-		if end > block && end > l.punched && (end-l.punched >= l.compactSize || l.rotated) {
-			if err := punchHole(l.jr, block, end); err != nil {
+		// Everything sealed after the header: whole blocks are freed, the
+		// partial ones at the edges zeroed, so the journal reads as the
+		// header, zeros, and the records not sealed yet.
+		end := st.offset
+		if end > int64(journalHeaderLen) && end > l.punched && (end-l.punched >= l.compactSize || l.rotated) {
+			if err := punchHole(l.jr, int64(journalHeaderLen), end); err != nil {
 				l.opts.Logger.Warn("audit journal: could not free its sealed part", "err", err)
 			}
 			l.punched = end
@@ -817,7 +828,12 @@ func Pending(path string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	off := int64(journalHeaderLen)
+	fi, err := jf.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("audit journal: %w", err)
+	}
+	size := fi.Size()
+	off := int64(-1)
 	if lf, err := os.Open(path + ".lock"); err == nil {
 		buf := make([]byte, sealStateLen)
 		if n, _ := lf.ReadAt(buf, 0); n == sealStateLen {
@@ -827,21 +843,68 @@ func Pending(path string) (int, error) {
 		}
 		lf.Close()
 	}
-	fi, err := jf.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("audit journal: %w", err)
-	}
-	if fi.Size() <= off {
-		return 0, nil
-	}
-	buf := make([]byte, fi.Size()-off)
-	if _, err := jf.ReadAt(buf, off); err != nil && err != io.EOF {
-		return 0, fmt.Errorf("reading audit journal: %w", err)
+	if off < 0 {
+		if off, err = firstRecord(jf, int64(journalHeaderLen), size); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
-	end, _ := parseJournal(buf, off, func(journalRecord) error { n++; return nil })
-	if end < fi.Size() {
+	for off < size {
+		buf := make([]byte, min(size-off, maxSealChunk))
+		if _, err := jf.ReadAt(buf, off); err != nil && err != io.EOF {
+			return 0, fmt.Errorf("reading audit journal: %w", err)
+		}
+		end, _ := parseJournal(buf, off, func(journalRecord) error { n++; return nil })
+		if end == off {
+			break
+		}
+		off = end
+	}
+	if off < size {
 		n++ // a record being written, or cut short at the end
 	}
 	return n, nil
+}
+
+// firstRecord returns where the first record at or after off starts,
+// skipping punched holes (and zeros), and the remnant of the record a hole
+// cut through (size when there is none).
+func firstRecord(jf *os.File, off, size int64) (int64, error) {
+	p := off
+	buf := make([]byte, 64<<10)
+	for p < size {
+		data, err := seekData(jf, p)
+		if err != nil {
+			return 0, fmt.Errorf("audit journal: %w", err)
+		}
+		if data < 0 || data >= size {
+			return size, nil
+		}
+		p = data
+		n, err := jf.ReadAt(buf[:min(int64(len(buf)), size-p)], p)
+		if err != nil && err != io.EOF {
+			return 0, fmt.Errorf("reading audit journal: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		chunk := buf[:n]
+		i := 0
+		for i < n && chunk[i] == 0 {
+			i++
+		}
+		if i == n {
+			p += int64(n) // zeros: look for the next data
+			continue
+		}
+		if chunk[i] == recordSep {
+			return p + int64(i), nil
+		}
+		// The remnant of a record cut by a hole: the next record.
+		if j := bytes.IndexByte(chunk[i:], recordSep); j >= 0 {
+			return p + int64(i+j), nil
+		}
+		p += int64(n)
+	}
+	return size, nil
 }

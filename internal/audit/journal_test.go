@@ -448,3 +448,77 @@ func TestJournalIsCompactedAtRotation(t *testing.T) {
 		})
 	}
 }
+
+// Someone deletes the lock file (it looks like a stale lock): the seal
+// position is lost. The next append finds where sealing got to from the
+// log, without reading the journal's punched holes as torn records and
+// without sealing anything twice.
+func TestLostSealPositionAfterHolesWerePunched(t *testing.T) {
+	modes := map[string]bool{"remove": true}
+	if punchHoles {
+		modes["punch"] = false
+	}
+	for name, remove := range modes {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			l := openTest(t, path, Options{Now: (&clock{t: t0}).now})
+			l.removeJournal, l.compactSize = remove, 8<<10
+			appendN(t, l, 300, DecisionAllow)
+			if !remove {
+				fi, err := os.Stat(journalPath(path))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if used := fi.Sys().(*syscall.Stat_t).Blocks * 512; used > fi.Size()/2 {
+					t.Fatalf("journal of %d bytes uses %d: no holes, the test tests nothing", fi.Size(), used)
+				}
+			}
+			if err := os.Remove(path + ".lock"); err != nil {
+				t.Fatal(err)
+			}
+			l2 := openTest(t, path, Options{})
+			l2.removeJournal = remove
+			if _, err := l2.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "after"}); err != nil {
+				t.Fatal(err)
+			}
+			recs := readAll(t, path)
+			checkChain(t, recs)
+			if len(recs) != 301 || recs[300].Summary != "after" {
+				t.Fatalf("log has %d events (want 301), last %q: %q", len(recs), recs[len(recs)-1].Summary, summaries(recs[295:]))
+			}
+		})
+	}
+}
+
+// A journal whose sealed part was freed long ago is mostly a hole. With no
+// seal position, sealing starts at the first record after the hole (not
+// at the remnant of the record the hole cut through) and does not read
+// the hole.
+func TestSealingSkipsAPunchedHole(t *testing.T) {
+	if !punchHoles {
+		return // holes are only punched on Linux
+	}
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	f, err := os.Create(journalPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := fmt.Sprintf("%c%s%032x\n", recordSep, journalMagic, 7)
+	const hole = 1 << 30
+	rec := journalRec(t, Event{Kind: KindAgentAction, Summary: "after the hole"})
+	// Sparse: the header, 1 GiB of nothing, the tail of a record, a record.
+	if _, err := f.WriteString(hdr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(append(rec[len(rec)-30:], rec...), hole); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	l := openTest(t, path, Options{})
+	if _, err := l.Append(context.Background(), Event{Kind: KindAgentAction, Summary: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := summaries(readAll(t, path)); !cmp.Equal(got, []string{"agent.action:after the hole", "agent.action:new"}) {
+		t.Fatalf("log %q", got)
+	}
+}

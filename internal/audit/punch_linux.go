@@ -25,3 +25,14 @@ func punchHole(f *os.File, off, end int64) error {
 		}
 	}
 }
+
+// seekData returns the first offset at or after off that is not in a hole
+// (-1: none).
+func seekData(f *os.File, off int64) (int64, error) {
+	const seekData = 3 // SEEK_DATA
+	n, err := syscall.Seek(int(f.Fd()), off, seekData)
+	if err == syscall.ENXIO {
+		return -1, nil
+	}
+	return n, err
+}

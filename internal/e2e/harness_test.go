@@ -122,6 +122,9 @@ func baseEnv(home string, extra ...string) []string {
 		"TERM=dumb",
 		"NO_COLOR=1",
 		"CI=true",
+		// Projects set up by warden init run warden-hook (it sits beside
+		// warden); a guard server it starts exits soon after the test.
+		"WARDEN_HOOK_SERVER_IDLE=20s",
 	}
 	if tmp := os.Getenv("TMPDIR"); tmp != "" {
 		env = append(env, "TMPDIR="+tmp)
