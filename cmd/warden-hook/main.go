@@ -15,7 +15,7 @@ import (
 func main() {
 	dir, err := os.Getwd()
 	if err != nil {
-		dir = "/"
+		dir = "" // the client then runs `warden hook` in this directory itself
 	}
 	self, _ := os.Executable()
 	c := &hookrpc.Client{

@@ -45,7 +45,8 @@ type Client struct {
 	Getenv func(string) string
 	// Environ is the environment forwarded to the decision (KEY=VALUE).
 	Environ []string
-	// Dir is the working directory.
+	// Dir is the working directory; "" when it cannot be named (deleted):
+	// no server can then stand in for it, so `warden hook` runs here.
 	Dir string
 	// Warden is the warden executable to use; "" = the one next to Self,
 	// else "warden" on PATH.
@@ -76,7 +77,7 @@ func (c *Client) Run(ctx context.Context) int {
 	timeout := HookTimeout(c.Args)
 	mode := c.Getenv(ServerEnv)
 	spawn := false
-	if rest == nil && mode != "off" {
+	if rest == nil && mode != "off" && c.Dir != "" {
 		var resp *Response
 		resp, spawn = c.ask(warden, stdin, timeout)
 		if resp != nil {

@@ -300,6 +300,25 @@ func TestThinClientFallback(t *testing.T) {
 			t.Errorf("took %v", d)
 		}
 	})
+	t.Run("deleted working directory", func(t *testing.T) {
+		s := newSandbox(t)
+		s.thin([]string{"claude"}, allow) // a server is running
+		s.waitServer()
+		// No server can stand in for a directory that has no name: both
+		// paths run in it, and answer alike.
+		inGone := func(bin ...string) answer {
+			script := `mkdir gone && cd gone && rmdir ../gone && exec "$@"`
+			return s.run(append([]string{"/bin/sh", "-c", script, "sh"}, bin...), deny)
+		}
+		got := inGone(filepath.Join(bin, "warden-hook"), "claude")
+		want := inGone(filepath.Join(bin, "warden"), "hook", "claude")
+		if got != want {
+			t.Errorf("%+v, warden hook %+v", got, want)
+		}
+		if !strings.Contains(got.Stdout, `"permissionDecision":"deny"`) {
+			t.Errorf("rm -rf / not denied: %+v", got)
+		}
+	})
 	t.Run("no warden", func(t *testing.T) {
 		s := newSandbox(t)
 		lone := filepath.Join(t.TempDir(), "warden-hook")

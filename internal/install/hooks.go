@@ -160,6 +160,11 @@ func mergeHooks(name string, root *object, sp hookSpec, o *Options) (bool, error
 			return false, err
 		}
 		if present {
+			if upgradeToThin(list, sp, ev, o) {
+				list.raw = nil
+				hooks.set(ev.name, list)
+				changed = true
+			}
 			continue
 		}
 		h := newObject()
@@ -202,6 +207,52 @@ func mergeHooks(name string, root *object, sp hookSpec, o *Options) (bool, error
 		root.set("hooks", hooks)
 	}
 	return changed, nil
+}
+
+// upgradeToThin rewrites handlers that run exactly what init writes without
+// the thin client (`<warden> hook <agent>[ extra]`) to run warden-hook,
+// when there is one; a handler the user changed is left alone. It reports
+// whether anything changed.
+func upgradeToThin(list *array, sp hookSpec, ev hookEvent, o *Options) bool {
+	if o.HookCommand == "" {
+		return false
+	}
+	extra := ev.extra
+	if sp.agent == Cursor {
+		extra = ""
+	}
+	old := o.WardenCommand + " hook " + sp.agent + extra
+	upgrade := func(h any) bool {
+		ho, ok := h.(*object)
+		if !ok {
+			return false
+		}
+		if s, ok := ho.vals[sp.commandKey].(string); ok && s == old {
+			ho.set(sp.commandKey, hookCommand(o, sp.agent)+extra)
+			return true
+		}
+		return false
+	}
+	changed := false
+	for _, item := range list.items {
+		if upgrade(item) {
+			changed = true
+			continue
+		}
+		g, ok := item.(*object)
+		if !ok || sp.layout == flat {
+			continue
+		}
+		if hs, ok := g.vals["hooks"].(*array); ok {
+			for _, h := range hs.items {
+				if upgrade(h) {
+					hs.raw, g.raw = nil, nil
+					changed = true
+				}
+			}
+		}
+	}
+	return changed
 }
 
 // hasWarden reports whether an event's list already has a warden handler.

@@ -322,6 +322,55 @@ func TestThinClientHooks(t *testing.T) {
 	}
 }
 
+// TestUpgradeToThinClient: hooks init wrote before warden-hook was
+// installed are switched to it on the next run; a handler the user changed
+// and other hooks are left as they were; a further run changes nothing.
+func TestUpgradeToThinClient(t *testing.T) {
+	for _, a := range Agents {
+		t.Run(a, func(t *testing.T) {
+			dir := t.TempDir()
+			o := Options{Dir: dir, Agents: []string{a}, Policy: policy.Builtin(), WardenCommand: "warden", NoPreCommit: true, NoCI: true}
+			path := filepath.Join(dir, filepath.FromSlash(HookFile(a)))
+			apply := func() []byte {
+				t.Helper()
+				p, err := Make(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range p.Changes {
+					if c.Path == path {
+						writeFile(t, path, c.New)
+						return c.New
+					}
+				}
+				return nil
+			}
+			before := apply()
+			// The user tunes one handler; it must survive the upgrade.
+			custom := bytes.Replace(before, []byte(`"warden hook `+a), []byte(`"warden hook `+a+` --timeout 2s`), 1)
+			writeFile(t, path, custom)
+			o.HookCommand = "warden-hook"
+			after := apply()
+			if after == nil {
+				t.Fatalf("the upgrade changed nothing:\n%s", custom)
+			}
+			if !bytes.Contains(after, []byte(`"warden hook `+a+` --timeout 2s`)) {
+				t.Errorf("the user's handler was rewritten:\n%s", after)
+			}
+			if n := bytes.Count(after, []byte(`"warden-hook `+a)); n == 0 || bytes.Count(after, []byte(`"warden hook `)) != 1 {
+				t.Errorf("%d handlers upgraded, want all but the user's one:\n%s", n, after)
+			}
+			if again := apply(); again != nil {
+				t.Errorf("a third run changed the file again:\n%s", again)
+			}
+			have, missing, err := Configured(a, path)
+			if err != nil || len(missing) > 0 || len(have) == 0 {
+				t.Errorf("Configured: have %v, missing %v, err %v", have, missing, err)
+			}
+		})
+	}
+}
+
 // TestStartingPolicy: the starting warden.yaml loads under the strict
 // policy loader, and the classification follows the license.
 func TestStartingPolicy(t *testing.T) {

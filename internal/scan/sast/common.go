@@ -84,3 +84,105 @@ func wholeRequest(c *Ctx, n *Node) bool {
 	}
 	return false
 }
+
+// percentSyntax describes a printf-style format: Go's fmt verbs or Python's
+// %-formatting.
+type percentSyntax struct {
+	mapping   bool   // %(name)s: a mapping key may follow the '%' (Python)
+	flags     string // flag, width, precision and index characters
+	numeric   string // verbs that print numbers: their argument cannot inject text
+	verbInStr bool   // record the verb ("%d") in a numeric part's Str (Go)
+}
+
+// percentParts splits a %-format into literal parts and the arguments in
+// order; an argument printed with a numeric verb becomes a KNum part.
+// Arguments left over are appended (they are printed too, by Go's %!(EXTRA)
+// or as a Python error, and may carry taint either way).
+func percentParts(format *Node, args []*Node, syn percentSyntax) []*Node {
+	f := format.Str
+	var parts []*Node
+	var lit strings.Builder
+	ai := 0
+	flush := func() {
+		if lit.Len() > 0 {
+			parts = append(parts, &Node{Kind: KStr, Str: lit.String(), Off: format.Off, End: format.End})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			lit.WriteByte(f[i])
+			continue
+		}
+		if i+1 < len(f) && f[i+1] == '%' {
+			lit.WriteByte('%')
+			i++
+			continue
+		}
+		j := i + 1
+		if syn.mapping && j < len(f) && f[j] == '(' {
+			for j < len(f) && f[j] != ')' {
+				j++
+			}
+			j++
+		}
+		for j < len(f) && strings.IndexByte(syn.flags, f[j]) >= 0 {
+			j++
+		}
+		if j >= len(f) {
+			break
+		}
+		verb := f[j]
+		i = j
+		flush()
+		if ai >= len(args) {
+			continue
+		}
+		a := args[ai]
+		ai++
+		if strings.IndexByte(syn.numeric, verb) >= 0 {
+			n := &Node{Kind: KNum, Off: a.Off, End: a.End}
+			if syn.verbInStr {
+				n.Str = "%" + string(verb)
+			}
+			parts = append(parts, n)
+			continue
+		}
+		parts = append(parts, a)
+	}
+	flush()
+	parts = append(parts, args[min(ai, len(args)):]...)
+	return parts
+}
+
+// pathOf names an expression for matching: a dotted path for names and
+// members, "f()" for a call's result, "x[]" for an element.
+func pathOf(n *Node) string {
+	switch n.Kind {
+	case KIdent, KMember:
+		return n.Name
+	case KCall:
+		return n.Name + "()"
+	case KIndex:
+		if n.Name != "" {
+			return n.Name
+		}
+		if len(n.Args) > 0 && n.Args[0] != nil {
+			return pathOf(n.Args[0]) + "[]"
+		}
+	}
+	return "?"
+}
+
+// concat fills n (a KBuild node) with the parts of l + r, flattening
+// nested concatenations.
+func concat(n, l, r *Node) *Node {
+	for _, x := range []*Node{l, r} {
+		if x != nil && x.Kind == KBuild {
+			n.Args = append(n.Args, x.Args...)
+		} else if x != nil {
+			n.Args = append(n.Args, x)
+		}
+	}
+	return n
+}

@@ -1,7 +1,6 @@
 package sast
 
 import (
-	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -313,23 +312,6 @@ func (g *goLower) stmt(s ast.Stmt) []*Stmt {
 	return nil
 }
 
-func (g *goLower) pathOf(n *Node) string {
-	switch n.Kind {
-	case KIdent, KMember:
-		return n.Name
-	case KCall:
-		return n.Name + "()"
-	case KIndex:
-		if n.Name != "" {
-			return n.Name
-		}
-		if len(n.Args) > 0 && n.Args[0] != nil {
-			return g.pathOf(n.Args[0]) + "[]"
-		}
-	}
-	return "?"
-}
-
 func (g *goLower) expr(e ast.Expr) *Node {
 	if e == nil {
 		return nil
@@ -370,7 +352,7 @@ func (g *goLower) expr(e ast.Expr) *Node {
 			}
 		}
 		base := g.expr(e.X)
-		n.Name = g.pathOf(base) + "." + e.Sel.Name
+		n.Name = pathOf(base) + "." + e.Sel.Name
 		n.Args = []*Node{base}
 		return n
 	case *ast.CallExpr:
@@ -422,7 +404,7 @@ func (g *goLower) expr(e ast.Expr) *Node {
 		obj, idx := g.expr(e.X), g.expr(e.Index)
 		n.Args = []*Node{obj, idx}
 		if idx.Kind == KStr {
-			n.Name = g.pathOf(obj) + "." + idx.Str
+			n.Name = pathOf(obj) + "." + idx.Str
 		}
 		return n
 	case *ast.SliceExpr:
@@ -481,10 +463,10 @@ func (g *goLower) call(e *ast.CallExpr) *Node {
 		n.Fun.Name = n.Name
 	case *ast.IndexExpr:
 		n.Fun = g.expr(ft.X)
-		n.Name = g.pathOf(n.Fun)
+		n.Name = pathOf(n.Fun)
 	default:
 		n.Fun = g.expr(e.Fun)
-		n.Name = g.pathOf(n.Fun)
+		n.Name = pathOf(n.Fun)
 	}
 	for _, a := range e.Args {
 		n.Args = append(n.Args, g.expr(a))
@@ -512,48 +494,5 @@ func (g *goLower) call(e *ast.CallExpr) *Node {
 // arguments printed with a numeric verb cannot inject text and become
 // numbers.
 func goFormatParts(format *Node, args []*Node) []*Node {
-	f := format.Str
-	var parts []*Node
-	lit := strings.Builder{}
-	ai := 0
-	flush := func() {
-		if lit.Len() > 0 {
-			parts = append(parts, &Node{Kind: KStr, Str: lit.String(), Off: format.Off, End: format.End})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' {
-			lit.WriteByte(f[i])
-			continue
-		}
-		if i+1 < len(f) && f[i+1] == '%' {
-			lit.WriteByte('%')
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(f) && strings.IndexByte("+-# 0123456789.*[]", f[j]) >= 0 {
-			j++
-		}
-		if j >= len(f) {
-			break
-		}
-		verb := f[j]
-		i = j
-		flush()
-		if ai >= len(args) {
-			continue
-		}
-		a := args[ai]
-		ai++
-		if strings.IndexByte("dbcoOxXeEfFgGtUp", verb) >= 0 {
-			parts = append(parts, &Node{Kind: KNum, Str: fmt.Sprintf("%%%c", verb), Off: a.Off, End: a.End})
-			continue
-		}
-		parts = append(parts, a)
-	}
-	flush()
-	parts = append(parts, args[min(ai, len(args)):]...)
-	return parts
+	return percentParts(format, args, percentSyntax{flags: "+-# 0123456789.*[]", numeric: "dbcoOxXeEfFgGtUp", verbInStr: true})
 }

@@ -8,26 +8,12 @@ import (
 // parseJS lowers JavaScript, TypeScript, JSX and TSX; the grammars share
 // node names, TypeScript only adding types, which are skipped.
 func parseJS(ctx context.Context, path string, src []byte, lang Lang, g *tsGrammar) (*Unit, error) {
-	root, err := g.parse(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	u := &Unit{Lang: lang, Path: path, Src: src, Imports: map[string]string{}}
-	j := &jsLower{u: u}
-	u.Top = j.block(root)
-	return u, nil
+	return lowerTS(ctx, path, src, lang, g, func(l tsLower, root *tnode) []*Stmt {
+		return (&jsLower{l}).block(root)
+	})
 }
 
-type jsLower struct {
-	u *Unit
-}
-
-func (j *jsLower) text(t *tnode) string {
-	if t == nil || t.start > t.end || t.end > len(j.u.Src) {
-		return ""
-	}
-	return string(j.u.Src[t.start:t.end])
-}
+type jsLower struct{ tsLower }
 
 func (j *jsLower) node(k Kind, t *tnode) *Node {
 	off := t.start
@@ -37,16 +23,7 @@ func (j *jsLower) node(k Kind, t *tnode) *Node {
 	return &Node{Kind: k, Off: off, End: t.end}
 }
 
-func (j *jsLower) block(t *tnode) []*Stmt {
-	if t == nil {
-		return nil
-	}
-	var out []*Stmt
-	for _, k := range t.named1() {
-		out = append(out, j.stmt(k)...)
-	}
-	return out
-}
+func (j *jsLower) block(t *tnode) []*Stmt { return lowerBlock(t, j.stmt) }
 
 func (j *jsLower) body(t *tnode) []*Stmt {
 	if t == nil {
@@ -405,28 +382,6 @@ func (j *jsLower) resolve(name string) string {
 	return name
 }
 
-func (j *jsLower) pathOf(n *Node) string {
-	switch n.Kind {
-	case KIdent, KMember:
-		return n.Name
-	case KCall:
-		if n.New {
-			return "new " + n.Name + "()"
-		}
-		return n.Name + "()"
-	case KIndex:
-		if n.Name != "" {
-			return n.Name
-		}
-		if len(n.Args) > 0 && n.Args[0] != nil {
-			return j.pathOf(n.Args[0]) + "[]"
-		}
-	case KStr:
-		return "str"
-	}
-	return "?"
-}
-
 func (j *jsLower) expr(t *tnode) *Node {
 	if t == nil {
 		return nil
@@ -511,15 +466,7 @@ func (j *jsLower) expr(t *tnode) *Node {
 		l, r := j.expr(t.child("left")), j.expr(t.child("right"))
 		switch op {
 		case "+":
-			n := j.node(KBuild, t)
-			for _, x := range []*Node{l, r} {
-				if x != nil && x.Kind == KBuild {
-					n.Args = append(n.Args, x.Args...)
-				} else if x != nil {
-					n.Args = append(n.Args, x)
-				}
-			}
-			return n
+			return concat(j.node(KBuild, t), l, r)
 		case "===", "==", "!==", "!=", "in", "instanceof", "<", ">", "<=", ">=":
 			n := j.node(KCompare, t)
 			n.Str = op
@@ -684,4 +631,28 @@ func (j *jsLower) call(t *tnode) *Node {
 		}
 	}
 	return n
+}
+
+// pathOf differs from the other front ends' in naming `new X()` calls
+// and string receivers.
+func (j *jsLower) pathOf(n *Node) string {
+	switch n.Kind {
+	case KIdent, KMember:
+		return n.Name
+	case KCall:
+		if n.New {
+			return "new " + n.Name + "()"
+		}
+		return n.Name + "()"
+	case KIndex:
+		if n.Name != "" {
+			return n.Name
+		}
+		if len(n.Args) > 0 && n.Args[0] != nil {
+			return j.pathOf(n.Args[0]) + "[]"
+		}
+	case KStr:
+		return "str"
+	}
+	return "?"
 }

@@ -7,39 +7,16 @@ import (
 
 func parsePython(ctx context.Context, path string, src []byte) (*Unit, error) {
 	grammars()
-	root, err := gPython.parse(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	u := &Unit{Lang: LangPython, Path: path, Src: src, Imports: map[string]string{}}
-	p := &pyLower{u: u}
-	u.Top = p.block(root)
-	return u, nil
+	return lowerTS(ctx, path, src, LangPython, gPython, func(l tsLower, root *tnode) []*Stmt {
+		return (&pyLower{l}).block(root)
+	})
 }
 
-type pyLower struct {
-	u *Unit
-}
-
-func (p *pyLower) text(t *tnode) string {
-	if t == nil || t.start > t.end || t.end > len(p.u.Src) {
-		return ""
-	}
-	return string(p.u.Src[t.start:t.end])
-}
+type pyLower struct{ tsLower }
 
 func (p *pyLower) node(k Kind, t *tnode) *Node { return &Node{Kind: k, Off: t.start, End: t.end} }
 
-func (p *pyLower) block(t *tnode) []*Stmt {
-	if t == nil {
-		return nil
-	}
-	var out []*Stmt
-	for _, k := range t.named1() {
-		out = append(out, p.stmt(k)...)
-	}
-	return out
-}
+func (p *pyLower) block(t *tnode) []*Stmt { return lowerBlock(t, p.stmt) }
 
 func (p *pyLower) stmt(t *tnode) []*Stmt {
 	mk := func(k SKind) *Stmt { return &Stmt{Kind: k, Off: t.start, End: t.end} }
@@ -308,25 +285,6 @@ func (p *pyLower) resolve(name string) string {
 	return name
 }
 
-func (p *pyLower) pathOf(n *Node) string {
-	switch n.Kind {
-	case KIdent, KMember:
-		return n.Name
-	case KCall:
-		return n.Name + "()"
-	case KIndex:
-		if n.Name != "" {
-			return n.Name
-		}
-		if len(n.Args) > 0 && n.Args[0] != nil {
-			return p.pathOf(n.Args[0]) + "[]"
-		}
-	case KStr:
-		return "str"
-	}
-	return "?"
-}
-
 func (p *pyLower) strValue(t *tnode) (string, []*Node, bool) {
 	var b strings.Builder
 	var parts []*Node
@@ -410,7 +368,7 @@ func (p *pyLower) expr(t *tnode) *Node {
 		if base == nil {
 			return p.node(KOther, t)
 		}
-		n.Name = p.pathOf(base) + "." + attr
+		n.Name = pathOf(base) + "." + attr
 		n.Args = []*Node{base}
 		if base.Kind == KIdent && base.Name != p.text(t.child("object")) {
 			// Resolved through an import: the object is the module.
@@ -423,7 +381,7 @@ func (p *pyLower) expr(t *tnode) *Node {
 		idx := p.expr(t.child("subscript"))
 		n.Args = []*Node{obj, idx}
 		if idx != nil && idx.Kind == KStr && obj != nil {
-			n.Name = p.pathOf(obj) + "." + idx.Str
+			n.Name = pathOf(obj) + "." + idx.Str
 		}
 		return n
 	case "call":
@@ -433,15 +391,7 @@ func (p *pyLower) expr(t *tnode) *Node {
 		l, r := p.expr(t.child("left")), p.expr(t.child("right"))
 		switch op {
 		case "+":
-			n := p.node(KBuild, t)
-			for _, x := range []*Node{l, r} {
-				if x != nil && x.Kind == KBuild {
-					n.Args = append(n.Args, x.Args...)
-				} else if x != nil {
-					n.Args = append(n.Args, x)
-				}
-			}
-			return n
+			return concat(p.node(KBuild, t), l, r)
 		case "%":
 			if l != nil && l.Kind == KStr {
 				n := p.node(KBuild, t)
@@ -540,7 +490,7 @@ func (p *pyLower) call(t *tnode) *Node {
 	if n.Fun == nil {
 		return p.node(KOther, t)
 	}
-	n.Name = p.pathOf(n.Fun)
+	n.Name = pathOf(n.Fun)
 	if args := t.child("arguments"); args != nil {
 		for _, a := range args.named1() {
 			if a.typ == "keyword_argument" {
@@ -563,54 +513,5 @@ func (p *pyLower) call(t *tnode) *Node {
 
 // pyPercentParts splits a %-format; %d and friends format numbers.
 func pyPercentParts(format *Node, args []*Node) []*Node {
-	f := format.Str
-	var parts []*Node
-	var lit strings.Builder
-	ai := 0
-	flush := func() {
-		if lit.Len() > 0 {
-			parts = append(parts, &Node{Kind: KStr, Str: lit.String(), Off: format.Off, End: format.End})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' {
-			lit.WriteByte(f[i])
-			continue
-		}
-		if i+1 < len(f) && f[i+1] == '%' {
-			lit.WriteByte('%')
-			i++
-			continue
-		}
-		j := i + 1
-		if j < len(f) && f[j] == '(' {
-			for j < len(f) && f[j] != ')' {
-				j++
-			}
-			j++
-		}
-		for j < len(f) && strings.IndexByte("+-# 0123456789.*", f[j]) >= 0 {
-			j++
-		}
-		if j >= len(f) {
-			break
-		}
-		verb := f[j]
-		i = j
-		flush()
-		if ai >= len(args) {
-			continue
-		}
-		a := args[ai]
-		ai++
-		if strings.IndexByte("dioxXeEfFgGc", verb) >= 0 {
-			parts = append(parts, &Node{Kind: KNum, Off: a.Off, End: a.End})
-			continue
-		}
-		parts = append(parts, a)
-	}
-	flush()
-	parts = append(parts, args[min(ai, len(args)):]...)
-	return parts
+	return percentParts(format, args, percentSyntax{mapping: true, flags: "+-# 0123456789.*", numeric: "dioxXeEfFgGc"})
 }

@@ -145,3 +145,38 @@ func (g *tsGrammar) parse(ctx context.Context, src []byte) (*tnode, error) {
 	}
 	return t, nil
 }
+
+// tsLower is what the Python and JavaScript/TypeScript front ends share:
+// the unit being built and the source text of a node.
+type tsLower struct{ u *Unit }
+
+func (l tsLower) text(t *tnode) string {
+	if t == nil || t.start > t.end || t.end > len(l.u.Src) {
+		return ""
+	}
+	return string(l.u.Src[t.start:t.end])
+}
+
+// lowerTS parses src with g and lowers the tree's top-level statements
+// with top.
+func lowerTS(ctx context.Context, path string, src []byte, lang Lang, g *tsGrammar, top func(l tsLower, root *tnode) []*Stmt) (*Unit, error) {
+	root, err := g.parse(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	u := &Unit{Lang: lang, Path: path, Src: src, Imports: map[string]string{}}
+	u.Top = top(tsLower{u}, root)
+	return u, nil
+}
+
+// lowerBlock lowers each named child of t (a block or module) with stmt.
+func lowerBlock(t *tnode, stmt func(*tnode) []*Stmt) []*Stmt {
+	if t == nil {
+		return nil
+	}
+	var out []*Stmt
+	for _, k := range t.named1() {
+		out = append(out, stmt(k)...)
+	}
+	return out
+}
