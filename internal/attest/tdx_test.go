@@ -20,6 +20,7 @@ import (
 	"time"
 
 	tdxabi "github.com/google/go-tdx-guest/abi"
+
 	tdxtest "github.com/google/go-tdx-guest/testing"
 	tdxdata "github.com/google/go-tdx-guest/testing/testdata"
 )

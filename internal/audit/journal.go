@@ -155,10 +155,6 @@ func parseJournal(buf []byte, base int64, fn func(journalRecord) error) (int64, 
 			if q < 0 {
 				break
 			}
-			if bytes.Count(buf[p:p+q], []byte{0}) == q {
-				p += q // a punched hole reads as zeros: sealed long ago
-				continue
-			}
 			if err := fn(journalRecord{end: base + int64(p+q), torn: buf[p : p+q]}); err != nil {
 				return 0, err
 			}

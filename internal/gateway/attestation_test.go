@@ -2,13 +2,17 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +23,7 @@ import (
 	tdxdata "github.com/google/go-tdx-guest/testing/testdata"
 
 	"github.com/wardenhq/warden/internal/attest"
+	"github.com/wardenhq/warden/internal/attest/attesttest"
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/gateway/confidentialtest"
 	"github.com/wardenhq/warden/internal/policy"
@@ -93,9 +98,17 @@ func attestPolicyFor(up *confidentialtest.Upstream) *policy.Effective {
 // fake confidential one (plus extra upstreams, if given).
 func newConfGateway(t *testing.T, up *confidentialtest.Upstream, pol *policy.Effective, kinds []string, extra ...Upstream) *confSetup {
 	t.Helper()
+	return newConfGatewayAtt(t, up, pol, UpstreamAttestation{Evidence: kinds, SNPRootsFile: up.RootsFile}, extra...)
+}
+
+// newConfGatewayAtt is newConfGateway with the upstream's attestation
+// block given (its CA file is the fake's).
+func newConfGatewayAtt(t *testing.T, up *confidentialtest.Upstream, pol *policy.Effective, att UpstreamAttestation, extra ...Upstream) *confSetup {
+	t.Helper()
+	att.CAFile = up.CAFile
 	cfg := &Config{Timeout: Duration(5 * time.Second), Retries: 1}
 	cfg.Upstreams = append(cfg.Upstreams, Upstream{Name: "tee", Provider: "anthropic", URL: up.URL, APIKeyEnv: "PROVIDER_KEY",
-		Confidential: true, Attestation: UpstreamAttestation{Evidence: kinds, SNPRootsFile: up.RootsFile, CAFile: up.CAFile}})
+		Confidential: true, Attestation: att})
 	cfg.Upstreams = append(cfg.Upstreams, extra...)
 	cfg.Keys = []Key{
 		{ID: "dev", SHA256: sha(agentKey), Team: "payments", Classification: policy.Internal},
@@ -652,5 +665,64 @@ func TestConfidentialUpstreamStreamsAndKeepsSecrets(t *testing.T) {
 		if strings.Contains(string(all), leak) {
 			t.Errorf("the audit log contains %.6s...", leak)
 		}
+	}
+}
+
+// TestConfidentialUpstreamTDXMadeQuote: a TDX upstream whose agent makes a
+// quote bound to the gateway's nonce and the server's TLS key (attesttest's
+// test PKI, trusted through tdx_roots_file) with PCS collateral in the
+// document: routed, with full collateral and revocation checks; an
+// out-of-date platform and a quote bound to another key are refused.
+func TestConfidentialUpstreamTDXMadeQuote(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		status    attesttest.TCBStatus
+		otherKey  bool
+		wantCode  int
+		wantInMsg string
+	}{
+		{"up to date", attesttest.UpToDate, false, 200, ""},
+		{"out of date", attesttest.OutOfDate, false, 403, "TCB Status"},
+		{"bound to another key", attesttest.UpToDate, true, 403, "binding"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &modelAPI{}
+			up := confidentialtest.New(t, api)
+			x, err := attesttest.NewTDX(time.Now(), tc.status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			up.SetDocument(func(spki, nonce []byte) ([]byte, error) {
+				if tc.otherKey {
+					other := sha256.Sum256([]byte("another machine"))
+					spki = other[:]
+				}
+				q, err := x.Quote(attest.Binding(spki, nonce))
+				if err != nil {
+					return nil, err
+				}
+				return json.Marshal(attest.Document{Version: 1, Nonce: hex.EncodeToString(nonce),
+					Evidence: []attest.DocumentEvidence{{Kind: attest.KindTDX, Data: q}}, Collateral: x.Collateral})
+			})
+			roots := filepath.Join(t.TempDir(), "tdx-roots.pem")
+			if err := os.WriteFile(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: x.Root.Raw}), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			pol := attestPolicyFor(up)
+			pol.Models.Attestation.Measurements = map[string][]string{"tdx": {hex.EncodeToString(x.MRTD)}}
+			cfg := UpstreamAttestation{Evidence: []string{"tdx"}, TDXRootsFile: roots}
+			s := newConfGatewayAtt(t, up, pol, cfg)
+			resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "tdx", false))
+			if resp.StatusCode != tc.wantCode || !strings.Contains(body, tc.wantInMsg) {
+				t.Fatalf("got %d %s, want %d containing %q", resp.StatusCode, body, tc.wantCode, tc.wantInMsg)
+			}
+			if tc.wantCode == 200 {
+				if ev := s.lastEvent(t); !strings.Contains(ev.Summary, "attested=tdx:") || api.n() != 1 {
+					t.Errorf("audit %s, api calls %d", ev.Summary, api.n())
+				}
+			} else if api.n() != 0 {
+				t.Errorf("api calls %d, want 0", api.n())
+			}
+		})
 	}
 }

@@ -183,11 +183,11 @@ func BenchmarkRequestRead(b *testing.B) {
 	run("before/json-head", func() { _ = json.Unmarshal(body, &head) })
 	run("before/find-raw", func() { eng.Find(body) })
 	run("now/scan", func() {
-		t := getTexts()
+		t := getTexts(len(body))
 		_, _ = scanRequest(body, t.add)
 		putTexts(t)
 	})
-	t := getTexts()
+	t := getTexts(len(body))
 	if _, err := scanRequest(body, t.add); err != nil {
 		b.Fatal(err)
 	}

@@ -183,15 +183,21 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 	}
 	ids := map[string]bool{}
+	hashes := map[string]int{}
 	for i, k := range c.Keys {
 		at := fmt.Sprintf("%s: keys[%d]", name, i)
 		if k.ID == "" || ids[k.ID] {
 			return nil, fmt.Errorf("%s.id: missing or duplicate", at)
 		}
 		ids[k.ID] = true
-		if b, err := hex.DecodeString(k.SHA256); err != nil || len(b) != sha256.Size {
+		b, err := hex.DecodeString(k.SHA256)
+		if err != nil || len(b) != sha256.Size {
 			return nil, fmt.Errorf("%s.sha256: want the 64 hex digits of the key's SHA-256 (see 'warden gateway keygen')", at)
 		}
+		if j, dup := hashes[string(b)]; dup {
+			return nil, fmt.Errorf("%s.sha256: the same key as keys[%d] (%s); give each key its own entry", at, j, c.Keys[j].ID)
+		}
+		hashes[string(b)] = i
 		if k.Limits.RequestsPerMinute < 0 || k.Limits.TokensPerDay < 0 || k.Limits.SpendPerDay < 0 {
 			return nil, fmt.Errorf("%s.limits: limits must not be negative (0 means none)", at)
 		}

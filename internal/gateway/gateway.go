@@ -315,7 +315,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	}
 	// One pass reads the head and collects every string's text for the
 	// secret scan (see scanRequest).
-	texts := getTexts()
+	texts := getTexts(len(body))
 	defer putTexts(texts)
 	head, err := scanRequest(body, texts.add)
 	if err != nil || head.Model == "" {

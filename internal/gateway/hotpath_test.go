@@ -210,3 +210,13 @@ func TestRedactionKeepsTheRestOfTheBody(t *testing.T) {
 }
 
 var placeholderRE = regexp.MustCompile(`\[\[warden:[0-9a-f]{12}\]\]`)
+
+func TestParseConfigRefusesTheSameKeyTwice(t *testing.T) {
+	cfg := "upstreams:\n  - {name: u, provider: anthropic, url: http://127.0.0.1:1}\nkeys:\n" +
+		"  - {id: a, sha256: " + sha("k") + ", classification: internal}\n" +
+		"  - {id: b, sha256: " + strings.ToUpper(sha("k")) + ", classification: public}\n"
+	_, err := ParseConfig("gateway.yaml", []byte(cfg))
+	if err == nil || !strings.Contains(err.Error(), "gateway.yaml: keys[1].sha256: the same key as keys[0] (a)") {
+		t.Errorf("ParseConfig = %v, want an error naming keys[1] and keys[0]", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -64,7 +65,10 @@ const maxDepth = 10000
 // str's argument is valid only during the call.
 func scanRequest(body []byte, str func(text []byte, start, end int)) (reqHead, error) {
 	var h reqHead
-	s := scanner{b: body, str: str, depth: 1}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	s := scanner{b: body, str: str, depth: 1, buf: sc.buf[:0], stack: sc.stack[:0]}
+	defer func() { sc.buf, sc.stack = s.buf[:0], s.stack[:0] }()
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return h, errors.New("the body is not a JSON object")
@@ -163,7 +167,13 @@ type scanner struct {
 	// depth is the nesting around the values read (1 inside the
 	// top-level object).
 	depth int
+	stack []byte // '{' or '[' of the containers value is inside
 }
+
+// scratch keeps a scanner's buffers from one request to the next.
+type scratch struct{ buf, stack []byte }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 func (s *scanner) errf(format string, a ...any) error {
 	return fmt.Errorf("the body is not valid JSON at byte %d: %s", s.i, fmt.Sprintf(format, a...))
@@ -198,7 +208,8 @@ func (s *scanner) key() ([]byte, error) {
 // value reads one JSON value, giving its string values to str.
 // Containers are walked with an explicit stack (no recursion).
 func (s *scanner) value() error {
-	var stack []byte // '{' or '['
+	stack := s.stack[:0]
+	defer func() { s.stack = stack[:0] }()
 	for {
 		// One value at s.i.
 		switch c := s.peek(); {

@@ -103,10 +103,15 @@ func (t *textBuf) add(s []byte, start, end int) {
 	t.b = append(append(t.b, s...), '\n')
 }
 
-var textPool = sync.Pool{New: func() any { return &textBuf{b: make([]byte, 0, 64<<10)} }}
+var textPool = sync.Pool{New: func() any { return new(textBuf) }}
 
-func getTexts() *textBuf {
+// getTexts returns an empty textBuf with room for the text of a body of
+// size bytes (the decoded text is never longer than the body).
+func getTexts(size int) *textBuf {
 	t := textPool.Get().(*textBuf)
+	if cap(t.b) < size {
+		t.b = make([]byte, 0, size)
+	}
 	t.b, t.spans = t.b[:0], t.spans[:0]
 	return t
 }

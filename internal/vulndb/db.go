@@ -10,9 +10,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
 )
+
+// mapIndex maps an index file (a variable so that the tests also run the
+// ReadAt path).
+var mapIndex = mapFile
 
 // ErrNoDatabase is returned by Open when the directory holds no index.
 var ErrNoDatabase = errors.New("no vulnerability database")
@@ -25,6 +30,11 @@ type DB struct {
 	meta    Meta
 	entries []byte
 	keys    []byte
+	// data is the whole file mapped read-only, or nil (then records are
+	// read with ReadAt). The mapping outlives Close, which may race with
+	// a lookup in a long-running process; it is released when the DB is
+	// garbage.
+	data []byte
 }
 
 // Open opens the index in dir. It reads the header, the package table and
@@ -86,32 +96,51 @@ func readIndex(f *os.File, path string) (*DB, error) {
 	if count*entrySize > size-pos {
 		return nil, corrupt("bad table length")
 	}
-	entries := make([]byte, count*entrySize)
-	if _, err := io.ReadFull(r, entries); err != nil {
-		return nil, corrupt("short table")
+	data, mapErr := mapIndex(f, size)
+	var entries []byte
+	if mapErr == nil {
+		entries = data[pos : pos+count*entrySize]
+	} else {
+		entries = make([]byte, count*entrySize)
+		if _, err := r.ReadAt(entries, pos); err != nil {
+			return nil, corrupt("short table")
+		}
 	}
 	pos += int64(len(entries))
-	if _, err := io.ReadFull(r, n4[:]); err != nil {
+	if _, err := r.ReadAt(n4[:], pos); err != nil {
+		unmapFile(data)
 		return nil, corrupt("short key pool")
 	}
 	keysLen := int64(binary.LittleEndian.Uint32(n4[:]))
 	pos += 4
 	if keysLen > size-pos {
+		unmapFile(data)
 		return nil, corrupt("bad key pool length")
 	}
-	keys := make([]byte, keysLen)
-	if _, err := io.ReadFull(r, keys); err != nil {
-		return nil, corrupt("short key pool")
+	var keys []byte
+	if mapErr == nil {
+		keys = data[pos : pos+keysLen]
+	} else {
+		keys = make([]byte, keysLen)
+		if _, err := r.ReadAt(keys, pos); err != nil {
+			return nil, corrupt("short key pool")
+		}
 	}
 	for i := int64(0); i < count; i++ {
 		e := entries[i*entrySize:]
 		ko, kl := int64(binary.LittleEndian.Uint32(e)), int64(binary.LittleEndian.Uint32(e[4:]))
 		bo, bl := int64(binary.LittleEndian.Uint64(e[8:])), int64(binary.LittleEndian.Uint32(e[16:]))
 		if ko+kl > keysLen || bo < 0 || bo+bl > size {
+			unmapFile(data)
 			return nil, corrupt("entry out of bounds")
 		}
 	}
-	return &DB{f: f, path: path, meta: meta, entries: entries, keys: keys}, nil
+	db := &DB{f: f, path: path, meta: meta, entries: entries, keys: keys}
+	if mapErr == nil {
+		db.data = data
+		runtime.AddCleanup(db, func(b []byte) { unmapFile(b) }, data)
+	}
+	return db, nil
 }
 
 // Close releases the file.
@@ -145,11 +174,16 @@ func (db *DB) Lookup(ecosystem, name string) ([]Vulnerability, error) {
 	}
 	e := db.entries[i*entrySize:]
 	off, l := int64(binary.LittleEndian.Uint64(e[8:])), binary.LittleEndian.Uint32(e[16:])
-	buf := make([]byte, l)
-	if _, err := db.f.ReadAt(buf, off); err != nil {
-		return nil, fmt.Errorf("reading vulnerability database %s: %w", db.path, err)
+	var buf []byte
+	if db.data != nil {
+		buf = db.data[off : off+int64(l)] // bounds checked by Open
+	} else {
+		buf = make([]byte, l)
+		if _, err := db.f.ReadAt(buf, off); err != nil {
+			return nil, fmt.Errorf("reading vulnerability database %s: %w", db.path, err)
+		}
 	}
-	out, err := decodeBlob(buf)
+	out, err := decodeBlob(buf) // copies what it keeps
 	if err != nil {
 		return nil, fmt.Errorf("vulnerability database %s is corrupt (record of %s); rebuild it with 'warden db update': %w", db.path, name, err)
 	}

@@ -37,7 +37,19 @@ func importTestDB(t *testing.T) (*DB, Meta) {
 }
 
 func TestImportDirAndLookup(t *testing.T) {
+	t.Run("mapped", testImportDirAndLookup)
+	t.Run("read", func(t *testing.T) {
+		mapIndex = func(*os.File, int64) ([]byte, error) { return nil, errors.ErrUnsupported }
+		t.Cleanup(func() { mapIndex = mapFile })
+		testImportDirAndLookup(t)
+	})
+}
+
+func testImportDirAndLookup(t *testing.T) {
 	db, meta := importTestDB(t)
+	if (db.data != nil) != (t.Name() == "TestImportDirAndLookup/mapped") {
+		t.Errorf("%s: mapped = %v", t.Name(), db.data != nil)
+	}
 	if meta.Withdrawn != 1 {
 		t.Errorf("withdrawn = %d, want 1 (the withdrawn express record)", meta.Withdrawn)
 	}

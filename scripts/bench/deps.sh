@@ -79,3 +79,14 @@ go run ./scripts/bench/depscompare -osv "$fx/osv.json" -warden "$fx/warden.json"
 echo "== load after the timed runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "go test -bench (internal/scan/deps)"
 go test -run '^$' -bench 'ScanLockfile2000|ParsePackageLock2000|CheckName' -benchmem ./internal/scan/deps/ | grep -E '^Benchmark'
+
+log "fixed costs: package initialisation of the warden binary (GODEBUG=inittrace=1)"
+(cd "$data/repo" && GODEBUG=inittrace=1 "$warden" scan --no-audit --engines deps --format json -o "$data/warden-noaudit.json" . 2>&1 >/dev/null |
+  awk '/^init /{ms+=$5; n++} END {printf "%d package inits, %.1f ms in all\n", n, ms}')
+
+log "the whole scan command in process (BenchmarkScanDepsCLI; add -cpuprofile cpu.prof to profile it)"
+if WARDEN_BENCH_DEPS="$data" go test -run '^$' -bench ScanDepsCLI -benchmem ./internal/cli/ >"$data/clibench.out" 2>&1; then
+  grep -E '^Benchmark' "$data/clibench.out"
+else
+  echo "BenchmarkScanDepsCLI failed:"; tail -20 "$data/clibench.out"
+fi

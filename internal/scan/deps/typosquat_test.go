@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/wardenhq/warden/internal/scan/deps/internal/popidx"
 )
 
 func TestCheckName(t *testing.T) {
@@ -210,6 +212,17 @@ func TestOneEdit(t *testing.T) {
 			if got := oneEdit(s, w); got != edits[w] {
 				t.Errorf("oneEdit(%q, %q) = %v, want %v", s, w, got, edits[w])
 			}
+		}
+	}
+}
+
+// BenchmarkOpenPopular: what the first check of a process pays to open the
+// largest embedded index (npm: a header read and a bounds check of every
+// name offset).
+func BenchmarkOpenPopular(b *testing.B) {
+	for b.Loop() {
+		if _, err := popidx.Open(popularNPM); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -548,7 +548,7 @@ func (a *analyzer) visit(n *Node, e env) {
 		if a.fs != nil && a.fs.words != nil {
 			low := strings.ToLower(n.Name)
 			a.fs.words[low] = true
-			for _, seg := range strings.Split(low, ".") {
+			for seg := range strings.SplitSeq(low, ".") {
 				a.fs.words[seg] = true
 			}
 		}
@@ -574,7 +574,7 @@ func (a *analyzer) call(n *Node, e env) {
 		}
 	}
 	if a.fs != nil && a.fs.words != nil {
-		for _, seg := range strings.Split(strings.ToLower(n.Name), ".") {
+		for seg := range strings.SplitSeq(strings.ToLower(n.Name), ".") {
 			a.fs.words[strings.TrimSuffix(seg, "()")] = true
 		}
 	}

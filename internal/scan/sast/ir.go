@@ -53,6 +53,8 @@ const (
 // Node is an expression.
 type Node struct {
 	Kind Kind
+	// New is set for `new X(...)` calls.
+	New  bool
 	Name string
 	Str  string
 	Args []*Node
@@ -60,11 +62,9 @@ type Node struct {
 	Vals []*Node
 	Fun  *Node
 	Fn   *Func
-	// New is set for `new X(...)` calls.
-	New bool
-	// Off and End are byte offsets into the source; Line and Col are 1-based.
-	Off, End  int
-	Line, Col int
+	// Off and End are byte offsets into the source (lines and columns are
+	// computed only for findings).
+	Off, End int
 }
 
 // SKind is what a statement is.

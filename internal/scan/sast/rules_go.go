@@ -309,31 +309,7 @@ func goRules() []*Rule {
 				}
 				return o.kw("AllowOriginFunc") != nil && alwaysTrue(o.kw("AllowOriginFunc"))
 			}}},
-			Func: func(f *FuncCtx) []*Node {
-				var origin *Node
-				creds := false
-				for _, r := range f.fs.calls {
-					if lastSeg(r.n.Name) != "Set" && lastSeg(r.n.Name) != "Header" && lastSeg(r.n.Name) != "Add" {
-						continue
-					}
-					k, v := r.n.arg(0), r.n.arg(1)
-					if k == nil || v == nil || k.Kind != KStr {
-						continue
-					}
-					switch strings.ToLower(k.Str) {
-					case "access-control-allow-origin":
-						if (v.Kind == KStr && v.Str == "*") || (len(r.vals) > 1 && r.vals[1].Taint) {
-							origin = r.n
-						}
-					case "access-control-allow-credentials":
-						creds = v.Kind == KStr && v.Str == "true"
-					}
-				}
-				if origin != nil && creds {
-					return []*Node{origin}
-				}
-				return nil
-			},
+			Func: corsHeaders("Set", "Header", "Add"),
 		},
 		{
 			ID: "go-cookie-insecure", Title: "Cookie without Secure or HttpOnly", Severity: sevMedium, CWE: "CWE-614", Langs: goOnly,
@@ -410,7 +386,7 @@ func goRules() []*Rule {
 		},
 		{
 			ID: "go-mass-assignment", Title: "Request body saved straight into a database model", Severity: sevMedium, CWE: "CWE-915", Langs: goOnly,
-			Message: "The bound request body is passed whole to Create/Save/Updates, so a client can set fields it should not (role, owner, balance). Bind into a request struct with only the editable fields and copy them onto the model.",
+			Message: "The bound request body is passed whole to Create/Save/Updates, or its privileged fields (role, admin flag, owner, balance) are written with Exec, so a client can set fields it should not. Bind into a request struct with only the editable fields and copy them onto the model.",
 			Calls: []CallPat{{Callees: []string{"*.Updates", "*.Save", "*.Create"}, When: func(c *Ctx, call *Node) bool {
 				a := call.arg(0)
 				if a == nil {
@@ -421,7 +397,23 @@ func goRules() []*Rule {
 				}
 				v := c.Val(a)
 				return v.Whole && v.Req && (a.Kind == KIdent)
-			}}},
+			}},
+				// INSERT ... VALUES (?, ?) with acc.IsAdmin from a decoded body:
+				// the privileged field is the client's choice.
+				{Callees: []string{"*.Exec", "*.ExecContext"}, When: func(c *Ctx, call *Node) bool {
+					for _, a := range call.Args {
+						if a == nil || a.Kind != KMember || len(a.Args) == 0 || a.Args[0] == nil || a.Args[0].Kind != KIdent {
+							continue
+						}
+						if !privilegedField.MatchString(lastSeg(a.Name)) {
+							continue
+						}
+						if v := c.Val(a.Args[0]); v.Whole && v.Req {
+							return true
+						}
+					}
+					return false
+				}}},
 		},
 		{
 			ID: "go-idor", Title: "Record loaded by a request id without an ownership check", Severity: sevMedium, CWE: "CWE-639", Langs: goOnly,
@@ -644,6 +636,10 @@ func secretCompare(c *Ctx, n *Node) bool {
 	// Comparing two constants or a type/kind tag is not a secret comparison.
 	return !(c.Val(l).Const && c.Val(r).Const)
 }
+
+// privilegedField names a model field a client must not set: roles,
+// ownership, money, verification.
+var privilegedField = regexpMust(`(?i)^(is_?admin|admin|is_?staff|is_?superuser|role|roles|permissions?|owner_?id|tenant_?id|org_?id|balance|credits|is_?verified|verified|email_?verified|plan|tier|approved)$`)
 
 // passwordFunc names a function that hashes or derives a password.
 var passwordFunc = regexpMust(`(?i)(passw|pwd)`)

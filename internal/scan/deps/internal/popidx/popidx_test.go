@@ -133,12 +133,27 @@ func TestOpenRejectsCorrupt(t *testing.T) {
 		"table slots":  corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[40:], 3); return b }),
 		"slot width":   corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[32:], 3); return b }),
 		"date bounds":  corrupt(func(b []byte) []byte { binary.LittleEndian.PutUint32(b[28:], 1<<30); return b }),
-		"name offsets": corrupt(func(b []byte) []byte { off := binary.LittleEndian.Uint32(b[20:]); b[off+4] = 0xff; return b }),
+		"name offsets": corrupt(func(b []byte) []byte { off := binary.LittleEndian.Uint32(b[20:]); b[off+1] = 0xff; return b }),
+		"names end":    corrupt(func(b []byte) []byte { off := binary.LittleEndian.Uint32(b[20:]); b[off+4*10+3] = 0x7f; return b }),
 	}
 	for name, data := range tests {
 		if _, err := Open(data); err == nil {
 			t.Errorf("%s: Open accepted a corrupt index", name)
 		}
+	}
+	// A damaged offset inside the table is caught where it is read.
+	b := slices.Clone(good)
+	off := binary.LittleEndian.Uint32(b[20:])
+	binary.LittleEndian.PutUint32(b[off+4*3:], 1<<20)
+	ix, err := Open(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.Name(2); got != "" {
+		t.Errorf("Name over a damaged offset = %q, want empty", got)
+	}
+	if got := ix.Name(3); got != "" {
+		t.Errorf("Name over a damaged offset = %q, want empty", got)
 	}
 }
 
