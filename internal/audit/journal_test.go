@@ -346,9 +346,6 @@ func FuzzParseJournal(f *testing.F) {
 			if r.end <= last || r.end > base+int64(len(b)) {
 				t.Fatalf("record ends at %d after %d (input %d bytes)", r.end, last, len(b))
 			}
-			if r.torn != nil && bytes.Count(r.torn, []byte{0}) == len(r.torn) {
-				t.Fatalf("a run of zeros (a punched hole) reported as a torn record")
-			}
 			if (r.nonce == nil) == (r.torn == nil) {
 				t.Fatalf("record is both or neither torn and whole: %+v", r)
 			}
@@ -358,6 +355,9 @@ func FuzzParseJournal(f *testing.F) {
 			last = r.end
 			return nil
 		})
+		// Nothing is passed over without being reported (zeros where
+		// records should be, e.g. lost after a power failure, are torn
+		// records too: holes are skipped before parsing, by firstRecord).
 		if err != nil || end != last {
 			t.Fatalf("end %d, last record end %d, err %v", end, last, err)
 		}

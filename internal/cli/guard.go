@@ -44,15 +44,25 @@ as soon as a client expects another warden binary (after an upgrade).`,
   warden guard serve --idle 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if idle <= 0 {
+				return Usagef("--idle must be positive")
+			}
+			dir := ""
 			if socket == "" {
 				self, err := os.Executable()
 				if err != nil {
 					return fmt.Errorf("cannot find the warden executable: %w", err)
 				}
-				socket = hookrpc.SocketPath(hookrpc.SocketDir(e.Getenv), self)
+				dir = hookrpc.SocketDir(e.Getenv)
+				socket = hookrpc.SocketPath(dir, self)
 			}
-			if idle <= 0 {
-				return Usagef("--idle must be positive")
+			// With --socket (as warden-hook starts it) the directory must
+			// already exist: a server starting after its directory was
+			// removed exits rather than recreate it.
+			if dir != "" {
+				if err := hookrpc.EnsureDir(dir); err != nil {
+					return fmt.Errorf("socket directory: %w", err)
+				}
 			}
 			return serveHooks(cmd.Context(), e, socket, idle)
 		},
@@ -90,8 +100,7 @@ func serveHooks(ctx context.Context, e *Env, socket string, idle time.Duration) 
 	if err != nil {
 		return fmt.Errorf("cannot identify the warden executable: %w", err)
 	}
-	dir := filepath.Dir(socket)
-	if err := hookrpc.EnsureDir(dir); err != nil {
+	if err := hookrpc.CheckDir(filepath.Dir(socket)); err != nil {
 		return fmt.Errorf("socket directory: %w", err)
 	}
 	release, err := hookrpc.Lock(strings.TrimSuffix(socket, ".sock") + ".lock")

@@ -32,6 +32,9 @@ func testServer(t testing.TB, idle time.Duration) (sock string, done <-chan stru
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	sock = filepath.Join(dir, "run", "hook.sock")
+	if err := hookrpc.EnsureDir(filepath.Dir(sock)); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan struct{})
 	var logb syncBuffer
@@ -371,6 +374,19 @@ func TestGuardServerGarbage(t *testing.T) {
 	}
 	if !bytes.Contains(r.Stdout, []byte(`"permissionDecision":"deny"`)) {
 		t.Errorf("rm -rf / not denied: %s", r.Stdout)
+	}
+}
+
+// TestGuardServerNoDirectory: a server whose socket directory is gone
+// (removed before it started) exits with an error rather than recreate it.
+func TestGuardServerNoDirectory(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "gone", "hook.sock")
+	err := serveHooks(context.Background(), &Env{Stderr: &syncBuffer{}, Getenv: func(string) string { return "" }}, sock, time.Hour)
+	if err == nil {
+		t.Fatal("served without a socket directory")
+	}
+	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the directory was recreated: %v", err)
 	}
 }
 

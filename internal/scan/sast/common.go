@@ -1,8 +1,10 @@
 package sast
 
 import (
-	"github.com/wardenhq/warden/internal/lazyre"
+	"slices"
 	"strings"
+
+	"github.com/wardenhq/warden/internal/lazyre"
 )
 
 func regexpMust(s string) *lazyre.Regexp { return lazyre.New(s) }
@@ -185,4 +187,36 @@ func concat(n, l, r *Node) *Node {
 		}
 	}
 	return n
+}
+
+// corsHeaders builds a function-level rule: the function sets
+// Access-Control-Allow-Origin to "*" (or to a request value) and
+// Access-Control-Allow-Credentials to true through calls named setters
+// (w.Header().Set, res.setHeader...). It reports the origin call.
+func corsHeaders(setters ...string) func(f *FuncCtx) []*Node {
+	return func(f *FuncCtx) []*Node {
+		var origin *Node
+		creds := false
+		for _, r := range f.fs.calls {
+			if !slices.Contains(setters, lastSeg(r.n.Name)) {
+				continue
+			}
+			k, v := r.n.arg(0), r.n.arg(1)
+			if k == nil || v == nil || k.Kind != KStr {
+				continue
+			}
+			switch strings.ToLower(k.Str) {
+			case "access-control-allow-origin":
+				if (v.Kind == KStr && v.Str == "*") || (len(r.vals) > 1 && r.vals[1].Taint) {
+					origin = r.n
+				}
+			case "access-control-allow-credentials":
+				creds = (v.Kind == KStr || v.Kind == KBool) && v.Str == "true"
+			}
+		}
+		if origin != nil && creds {
+			return []*Node{origin}
+		}
+		return nil
+	}
 }

@@ -122,3 +122,18 @@ func TestConcurrentScan(t *testing.T) {
 		t.Errorf("concurrent results differ:\n%s", d)
 	}
 }
+
+// TestCancelledParseDoesNotLeak: parses cancelled at any moment leave no
+// cancellation behind for the next file (arenas are reused).
+func TestCancelledParseDoesNotLeak(t *testing.T) {
+	src := genFile(".py", 600)
+	for i := 0; i < 40; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		go cancel()
+		New().Check(ctx, "a.py", src) // cancelled or not: either is fine
+		fs, err := New().Check(context.Background(), "b.py", []byte("import pickle\nfrom flask import request\ndef f():\n    return pickle.loads(request.data)\n"))
+		if err != nil || len(fs) != 1 {
+			t.Fatalf("round %d: a parse after a cancelled one: %v, %d findings", i, err, len(fs))
+		}
+	}
+}

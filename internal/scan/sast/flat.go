@@ -279,16 +279,19 @@ func (g *tsGrammar) parseFlatCPU(ctx context.Context, src []byte, off int, budge
 	a := getArena()
 	defer putArena(a)
 	if ctx.Done() != nil {
-		done := make(chan struct{})
-		defer close(done)
+		done, exited := make(chan struct{}), make(chan struct{})
 		flag := (*uintptr)(unsafe.Pointer(&a.cancel))
 		go func() {
+			defer close(exited)
 			select {
 			case <-ctx.Done():
 				atomic.StoreUintptr(flag, 1)
 			case <-done:
 			}
 		}()
+		// The watcher is gone before the arena goes back to the pool, so a
+		// late cancellation cannot stop the next file's parse.
+		defer func() { close(done); <-exited }()
 	}
 	var p *C.char
 	if len(src) > 0 {

@@ -309,31 +309,7 @@ func goRules() []*Rule {
 				}
 				return o.kw("AllowOriginFunc") != nil && alwaysTrue(o.kw("AllowOriginFunc"))
 			}}},
-			Func: func(f *FuncCtx) []*Node {
-				var origin *Node
-				creds := false
-				for _, r := range f.fs.calls {
-					if lastSeg(r.n.Name) != "Set" && lastSeg(r.n.Name) != "Header" && lastSeg(r.n.Name) != "Add" {
-						continue
-					}
-					k, v := r.n.arg(0), r.n.arg(1)
-					if k == nil || v == nil || k.Kind != KStr {
-						continue
-					}
-					switch strings.ToLower(k.Str) {
-					case "access-control-allow-origin":
-						if (v.Kind == KStr && v.Str == "*") || (len(r.vals) > 1 && r.vals[1].Taint) {
-							origin = r.n
-						}
-					case "access-control-allow-credentials":
-						creds = v.Kind == KStr && v.Str == "true"
-					}
-				}
-				if origin != nil && creds {
-					return []*Node{origin}
-				}
-				return nil
-			},
+			Func: corsHeaders("Set", "Header", "Add"),
 		},
 		{
 			ID: "go-cookie-insecure", Title: "Cookie without Secure or HttpOnly", Severity: sevMedium, CWE: "CWE-614", Langs: goOnly,

@@ -470,32 +470,7 @@ func jsRules() []*Rule {
 				o := objKey(c, opts, "origin")
 				return o == nil || isTrue(c, o) || strIs(c, o, "*") || alwaysTrueCallback(o)
 			}}},
-			Func: func(f *FuncCtx) []*Node {
-				var origin *Node
-				creds := false
-				for _, r := range f.fs.calls {
-					s := lastSeg(r.n.Name)
-					if s != "setHeader" && s != "header" && s != "set" && s != "append" {
-						continue
-					}
-					k, v := r.n.arg(0), r.n.arg(1)
-					if k == nil || v == nil || k.Kind != KStr {
-						continue
-					}
-					switch strings.ToLower(k.Str) {
-					case "access-control-allow-origin":
-						if (v.Kind == KStr && v.Str == "*") || (len(r.vals) > 1 && r.vals[1].Taint) {
-							origin = r.n
-						}
-					case "access-control-allow-credentials":
-						creds = (v.Kind == KStr && v.Str == "true") || (v.Kind == KBool && v.Str == "true")
-					}
-				}
-				if origin != nil && creds {
-					return []*Node{origin}
-				}
-				return nil
-			},
+			Func: corsHeaders("setHeader", "header", "set", "append"),
 		},
 		{
 			ID: "js-cookie-insecure", Title: "Cookie without Secure or HttpOnly", Severity: sevMedium, CWE: "CWE-614", Langs: jsLangs,
