@@ -81,7 +81,8 @@ log "go test -bench (internal/scan/deps)"
 go test -run '^$' -bench 'ScanLockfile2000|ParsePackageLock2000|CheckName' -benchmem ./internal/scan/deps/ | grep -E '^Benchmark'
 
 log "fixed costs: package initialisation of the warden binary (GODEBUG=inittrace=1)"
-(cd "$data/repo" && GODEBUG=inittrace=1 "$warden" scan --no-audit --engines deps --format json -o "$data/warden-noaudit.json" . 2>&1 >/dev/null |
+# (the scan exits 1, the gate failing on the vulnerabilities: not an error here)
+(cd "$data/repo" && { GODEBUG=inittrace=1 "$warden" scan --no-audit --engines deps --format json -o "$data/warden-noaudit.json" . 2>&1 >/dev/null || true; } |
   awk '/^init /{ms+=$5; n++} END {printf "%d package inits, %.1f ms in all\n", n, ms}')
 
 log "the whole scan command in process (BenchmarkScanDepsCLI; add -cpuprofile cpu.prof to profile it)"
