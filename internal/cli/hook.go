@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -160,14 +161,21 @@ func runHook(ctx context.Context, e *Env, ad agent.Adapter, deps hookDeps, timeo
 		err error
 	}
 	done := make(chan result, 1)
+	// The decision may outlive runHook (a timeout answers without it), so
+	// it writes to stderr through a gate that closes when runHook returns:
+	// the caller owns its stderr again from then on.
+	gate := &gatedWriter{w: e.Stderr}
+	defer gate.close()
+	de := *e
+	de.Stderr = gate
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				fmt.Fprintf(e.Stderr, "warden: internal error: %v\n%s", r, debug.Stack())
+				fmt.Fprintf(gate, "warden: internal error: %v\n%s", r, debug.Stack())
 				done <- result{err: fmt.Errorf("internal error in warden (%v)", r)}
 			}
 		}()
-		d, err := decideHook(ctx, e, req, deps)
+		d, err := decideHook(ctx, &de, req, deps)
 		done <- result{d: d, err: err}
 	}()
 	select {
@@ -257,4 +265,26 @@ func decideHook(ctx context.Context, e *Env, req *agent.Request, deps hookDeps) 
 		return agent.Decision{}, errors.New("warden ran out of time")
 	}
 	return d, nil
+}
+
+// gatedWriter forwards writes until it is closed, then drops them.
+type gatedWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gatedWriter) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/wardenhq/warden/internal/agent"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,5 +183,34 @@ func TestHookFindsRepositoryAboveCwd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(repo, ".warden", "audit", "audit.jsonl")); err != nil {
 		t.Errorf("audit log not written at the repository root: %v", err)
+	}
+}
+
+// TestHookTimeoutReleasesStderr: a decision that outlives its timeout must
+// not write to the caller's stderr afterwards (the guard server reuses the
+// connection's buffers, tests read theirs).
+func TestHookTimeoutReleasesStderr(t *testing.T) {
+	proj := t.TempDir()
+	payload := `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"},"cwd":"` + proj + `"}`
+	release, wrote := make(chan struct{}), make(chan struct{})
+	deps := hookDeps{
+		loadPolicy: loadHookPolicy,
+		configure: func(_ *agent.Config, _ *hookPolicy, _ string, e *Env) (func(), error) {
+			<-release
+			io.WriteString(e.Stderr, "LATE WRITE")
+			close(wrote)
+			return func() {}, errors.New("too late")
+		},
+	}
+	var out, errb bytes.Buffer
+	e := &Env{Stdin: strings.NewReader(payload), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Dir: proj}
+	r := runHook(context.Background(), e, adapters("")["claude"], deps, 50*time.Millisecond, 1<<20)
+	close(release)
+	<-wrote
+	if !strings.Contains(string(r.Stdout)+r.Stderr, "did not decide within") {
+		t.Errorf("stdout %q stderr %q, want the timeout deny", r.Stdout, r.Stderr)
+	}
+	if strings.Contains(errb.String(), "LATE WRITE") {
+		t.Errorf("the abandoned decision wrote to the caller's stderr after runHook returned: %q", errb.String())
 	}
 }
