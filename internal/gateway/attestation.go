@@ -437,6 +437,11 @@ func (a *attestor) cached() (*attestation, error, bool) {
 // attest fetches fresh evidence over a new TLS connection to the upstream,
 // binds it to that connection's key and the nonce, and verifies every
 // evidence kind the config requires.
+// evidenceTimeout bounds one evidence fetch, body included: a document is
+// a few kilobytes, and a stalled endpoint must fail the attestation, not
+// hold it (and the requests waiting on it) forever.
+const evidenceTimeout = 30 * time.Second
+
 func (a *attestor) attest(ctx context.Context) (*attestation, error) {
 	fail := func(check string, err error) error {
 		return &attestFailure{upstream: a.up.Name, check: check, err: err}
@@ -470,7 +475,8 @@ func (a *attestor) attest(ctx context.Context) (*attestation, error) {
 	req.Header.Set("Accept", "application/json")
 	// No redirects: the evidence must come from the upstream's own
 	// listener, whose key is the one being bound and pinned.
-	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: tr, Timeout: evidenceTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fail(checkFetch, fmt.Errorf("fetching evidence from %s: %v", a.up.Attestation.EvidenceURL, unwrapURLError(err)))

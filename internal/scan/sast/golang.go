@@ -142,12 +142,19 @@ func (g *goLower) genDecl(d *ast.GenDecl) []*Stmt {
 	if d.Tok != token.VAR && d.Tok != token.CONST {
 		return nil
 	}
+	var prev []ast.Expr // a const spec without values repeats the previous list
 	for _, s := range d.Specs {
 		vs, ok := s.(*ast.ValueSpec)
 		if !ok {
 			continue
 		}
-		st := &Stmt{Kind: SAssign, Op: "=", Off: g.off(vs.Pos()), End: g.off(vs.End())}
+		if d.Tok == token.CONST {
+			if len(vs.Values) == 0 && vs.Type == nil {
+				vs = &ast.ValueSpec{Names: vs.Names, Values: prev}
+			}
+			prev = vs.Values
+		}
+		st := &Stmt{Kind: SAssign, Op: "=", Off: g.off(s.Pos()), End: g.off(s.End())}
 		for _, n := range vs.Names {
 			id := g.node(KIdent, n)
 			id.Name = n.Name
@@ -325,6 +332,8 @@ func (g *goLower) expr(e ast.Expr) *Node {
 			n := g.node(KBool, e)
 			n.Str = e.Name
 			return n
+		case "iota":
+			return g.node(KNum, e)
 		}
 		n := g.node(KIdent, e)
 		n.Name = e.Name

@@ -628,7 +628,15 @@ func secretCompare(c *Ctx, n *Node) bool {
 			return false
 		}
 		name := lastSeg(x.Name)
-		return secretCmpName.MatchString(name) && !secretCmpExclude.MatchString(name)
+		if !secretCmpName.MatchString(name) || secretCmpExclude.MatchString(name) {
+			return false
+		}
+		// A numeric constant (an enum such as `BadSignature Mode = iota`)
+		// names a case, not a secret.
+		if v := c.Resolve(x); v != x && v.Kind == KNum {
+			return false
+		}
+		return true
 	}
 	if !secret(l) && !secret(r) {
 		return false

@@ -95,6 +95,8 @@ func TestSecretCompareNames(t *testing.T) {
 		{"package a\nfunc f(k, cacheKey string) bool { return k == cacheKey }\n", 0},
 		{"package a\nfunc f(k, key string) bool { return k == key }\n", 0},
 		{"package a\nfunc f(a, b string) bool { return checksum(a) == b }\n", 0},
+		{"package a\ntype Mode int\nconst (\n\tGood Mode = iota\n\tBadSignature\n\tBadToken\n)\nfunc f(m Mode) bool { return m == BadSignature || m == BadToken }\n", 0},
+		{"package a\nconst AdminToken = \"s3cr3t-value\"\nfunc f(got string) bool { return got == AdminToken }\n", 1},
 	}
 	for _, c := range cases {
 		fs, err := New().Check(context.Background(), "a.go", []byte(c.src))
