@@ -111,6 +111,15 @@ wait_port "127.0.0.1:$pport" "portkey gateway"
 
 # settle waits (at most 60 s) until the portkey process has used under 5%
 # of a CPU for a whole second.
+# events prints how many events the gateway's audit log holds: the last
+# sequence number (it counts across rotated segments; a line count of the
+# active segment does not).
+events() {
+  local last
+  last=$(tail -n 1 "$work/gw/.warden/audit/audit.jsonl" 2>/dev/null | grep -o '"seq":[0-9]*' | head -n 1)
+  echo "${last#\"seq\":}" | sed 's/^$/0/'
+}
+
 settle() {
   local hz=$(getconf CLK_TCK) prev now
   prev=$(awk '{print $14+$15}' "/proc/$pkpid/stat")
@@ -139,17 +148,17 @@ echo "# Part 1: warden"
 for sc in $scenarios; do
   echo
   echo "## scenario $sc, $rate req/s"
-  ev0=$(wc -l <"$work/gw/.warden/audit/audit.jsonl" 2>/dev/null || echo 0)
+  ev0=$(events)
   cpu0=$(awk '{print $14+$15}' "/proc/$wpid/stat")
   # shellcheck disable=SC2046
   "$work/gwload" load -rate "$rate" -duration "$dur" -rounds "$rounds" -size "$size" $(scenario_flags "$sc") \
     -target "direct,http://$up,x-api-key=sk-bench" \
     -target "warden,http://127.0.0.1:$wport,x-api-key=$key"
   # CPU time the warden process spent per request it served (user+system,
-  # from /proc; its audit log counts the requests): a figure that machine
+  # from /proc; its audit log's sequence number counts the requests): a figure that machine
   # load inflates far less than latency.
   cpu1=$(awk '{print $14+$15}' "/proc/$wpid/stat")
-  ev1=$(wc -l <"$work/gw/.warden/audit/audit.jsonl")
+  ev1=$(events)
   awk -v t=$((cpu1 - cpu0)) -v n=$((ev1 - ev0)) -v hz="$(getconf CLK_TCK)" \
     'BEGIN { if (n > 0) printf "warden gateway CPU per request: %.0f us (%d requests)\n", t / hz / n * 1e6, n }'
 done
@@ -173,4 +182,4 @@ for r in $rate $peer_rate; do
 done
 echo
 echo "load after: $(uptime)"
-echo "warden audit events written: $(wc -l <"$work/gw/.warden/audit/audit.jsonl")"
+echo "warden audit events written: $(events)"
