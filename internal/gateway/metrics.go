@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"sync"
@@ -99,6 +100,14 @@ func sortedPairs(m map[[2]string]uint64) [][2]string {
 	return ks
 }
 
+// writePairCounter writes a counter labelled by two labels, in label order.
+func writePairCounter(w io.Writer, name, help, label0, label1 string, m map[[2]string]uint64) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
+	for _, k := range sortedPairs(m) {
+		fmt.Fprintf(w, "%s{%s=%q,%s=%q} %d\n", name, label0, k[0], label1, k[1], m[k])
+	}
+}
+
 func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -124,26 +133,10 @@ func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "warden_gateway_request_seconds_bucket{le=\"+Inf\"} %d\n", m.total)
 	fmt.Fprintf(w, "warden_gateway_request_seconds_sum %g\n", m.sum)
 	fmt.Fprintf(w, "warden_gateway_request_seconds_count %d\n", m.total)
-	fmt.Fprintln(w, "# HELP warden_gateway_limited_total Requests refused by a virtual key's limit or budget.")
-	fmt.Fprintln(w, "# TYPE warden_gateway_limited_total counter")
-	for _, k := range sortedPairs(m.limitedBy) {
-		fmt.Fprintf(w, "warden_gateway_limited_total{key=%q,limit=%q} %d\n", k[0], k[1], m.limitedBy[k])
-	}
-	fmt.Fprintln(w, "# HELP warden_gateway_tokens_total Tokens reported by the upstreams, per virtual key.")
-	fmt.Fprintln(w, "# TYPE warden_gateway_tokens_total counter")
-	for _, k := range sortedPairs(m.tokensBy) {
-		fmt.Fprintf(w, "warden_gateway_tokens_total{key=%q,direction=%q} %d\n", k[0], k[1], m.tokensBy[k])
-	}
-	fmt.Fprintln(w, "# HELP warden_gateway_attestations_total Attestations of confidential upstreams, by result (verified or the check that failed).")
-	fmt.Fprintln(w, "# TYPE warden_gateway_attestations_total counter")
-	for _, k := range sortedPairs(m.attestBy) {
-		fmt.Fprintf(w, "warden_gateway_attestations_total{upstream=%q,result=%q} %d\n", k[0], k[1], m.attestBy[k])
-	}
-	fmt.Fprintln(w, "# HELP warden_gateway_attestation_refusals_total Requests refused because a confidential upstream's attestation failed, by upstream and failed check.")
-	fmt.Fprintln(w, "# TYPE warden_gateway_attestation_refusals_total counter")
-	for _, k := range sortedPairs(m.refusedBy) {
-		fmt.Fprintf(w, "warden_gateway_attestation_refusals_total{upstream=%q,check=%q} %d\n", k[0], k[1], m.refusedBy[k])
-	}
+	writePairCounter(w, "warden_gateway_limited_total", "Requests refused by a virtual key's limit or budget.", "key", "limit", m.limitedBy)
+	writePairCounter(w, "warden_gateway_tokens_total", "Tokens reported by the upstreams, per virtual key.", "key", "direction", m.tokensBy)
+	writePairCounter(w, "warden_gateway_attestations_total", "Attestations of confidential upstreams, by result (verified or the check that failed).", "upstream", "result", m.attestBy)
+	writePairCounter(w, "warden_gateway_attestation_refusals_total", "Requests refused because a confidential upstream's attestation failed, by upstream and failed check.", "upstream", "check", m.refusedBy)
 	fmt.Fprintln(w, "# HELP warden_gateway_spend_usd_total Spend priced from the config's prices, per virtual key.")
 	fmt.Fprintln(w, "# TYPE warden_gateway_spend_usd_total counter")
 	keys = keys[:0]
