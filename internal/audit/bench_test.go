@@ -144,11 +144,7 @@ func BenchmarkAppend16Writers(b *testing.B) {
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	slices.Sort(all)
-	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) }
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
-	b.ReportMetric(pct(0.999), "p99.9-µs")
+	reportLatency(b, all)
 }
 
 func BenchmarkVerify(b *testing.B) {
@@ -209,10 +205,7 @@ func BenchmarkAppendPlainBaseline16(b *testing.B) {
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	slices.Sort(all)
-	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) }
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
+	reportLatency(b, all)
 }
 
 // BenchmarkAppend16Processes is the case the target is about: 16 separate
@@ -289,15 +282,20 @@ func benchProcessesN(b *testing.B, procs int, pace time.Duration, plain bool) {
 			all = append(all, time.Duration(n))
 		}
 	}
-	slices.Sort(all)
-	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) }
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
-	b.ReportMetric(pct(0.999), "p99.9-µs")
+	reportLatency(b, all)
 	if plain {
 		return
 	}
 	if rep, err := Verify(path, VerifyOptions{}); err != nil || !rep.Intact() || rep.Events < procs*per {
 		b.Fatalf("log after the benchmark: %v %+v", err, rep)
 	}
+}
+
+// reportLatency reports the p50, p99 and p99.9 of the per-append latencies.
+func reportLatency(b *testing.B, all []time.Duration) {
+	slices.Sort(all)
+	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) }
+	b.ReportMetric(pct(0.50), "p50-µs")
+	b.ReportMetric(pct(0.99), "p99-µs")
+	b.ReportMetric(pct(0.999), "p99.9-µs")
 }
