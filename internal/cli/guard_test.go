@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wardenhq/warden/internal/agent/agenttest"
 	"io/fs"
 	"net"
 	"os"
@@ -101,41 +101,17 @@ type hookCase struct {
 func hookCases(t testing.TB, proj string) []hookCase {
 	t.Helper()
 	var cases []hookCase
-	files, err := filepath.Glob(filepath.Join("testdata", "hook", "*", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
+	for _, r := range agenttest.RecordedPayloads(t, filepath.Join("testdata", "hook"), proj) {
+		cases = append(cases, hookCase{name: r.Agent + "/" + r.Name, args: []string{r.Agent, "--timeout", "1m"}, input: r.Input})
 	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		agentName := filepath.Base(filepath.Dir(f))
-		cases = append(cases, hookCase{
-			name:  agentName + "/" + filepath.Base(f),
-			args:  []string{agentName, "--timeout", "1m"},
-			input: strings.ReplaceAll(string(raw), "$PROJECT", filepath.ToSlash(proj)),
-		})
-	}
-	f, err := os.Open(filepath.Join("..", "agent", "testdata", "actions.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		cols := strings.Split(sc.Text(), "\t")
-		// Every other shell command: the same code answers both ways, and
-		// under -race each case costs two full decisions.
-		if len(cols) < 3 || cols[1] != "exec" || n%2 != 0 {
-			continue
-		}
-		cmd := strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\\`, `\`).Replace(cols[2])
+	// Every other shell command: the same code answers both ways, and
+	// under -race each case costs two full decisions.
+	for _, c := range agenttest.SuiteCommands(t, 2) {
 		payload, _ := json.Marshal(map[string]any{
 			"session_id": "guard-test", "cwd": proj, "hook_event_name": "PreToolUse",
-			"tool_name": "Bash", "tool_input": map[string]any{"command": cmd},
+			"tool_name": "Bash", "tool_input": map[string]any{"command": c.Command},
 		})
-		cases = append(cases, hookCase{name: fmt.Sprintf("actions.tsv:%d", n), args: []string{"claude", "--timeout", "1m"}, input: string(payload)})
+		cases = append(cases, hookCase{name: fmt.Sprintf("actions.tsv:%d", c.Line), args: []string{"claude", "--timeout", "1m"}, input: string(payload)})
 	}
 	cases = append(cases,
 		hookCase{name: "unknown agent", args: []string{"vim"}, input: "{}"},

@@ -1,10 +1,10 @@
 package hookrpc_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/wardenhq/warden/internal/agent/agenttest"
 	"net"
 	"os"
 	"os/exec"
@@ -173,32 +173,12 @@ type hookCase struct {
 // commands, and usage errors.
 func cases(t *testing.T, proj string) []hookCase {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "cli", "testdata", "hook", "*", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
 	var cs []hookCase
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := filepath.Base(filepath.Dir(f))
-		cs = append(cs, hookCase{a + "/" + filepath.Base(f), []string{a}, strings.ReplaceAll(string(raw), "$PROJECT", filepath.ToSlash(proj))})
+	for _, r := range agenttest.RecordedPayloads(t, filepath.Join("..", "cli", "testdata", "hook"), proj) {
+		cs = append(cs, hookCase{r.Agent + "/" + r.Name, []string{r.Agent}, r.Input})
 	}
-	f, err := os.Open(filepath.Join("..", "agent", "testdata", "actions.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 3 || cols[1] != "exec" || n%4 != 0 {
-			continue
-		}
-		cmd := strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\\`, `\`).Replace(cols[2])
-		cs = append(cs, hookCase{fmt.Sprintf("actions.tsv:%d", n), []string{"claude"}, bash(proj, cmd)})
+	for _, c := range agenttest.SuiteCommands(t, 4) {
+		cs = append(cs, hookCase{fmt.Sprintf("actions.tsv:%d", c.Line), []string{"claude"}, bash(proj, c.Command)})
 	}
 	return append(cs,
 		hookCase{"copilot --event", []string{"copilot", "--event", "postToolUse"}, `{"toolName":"bash","toolArgs":"{\"command\":\"ls\"}","toolResult":{"resultType":"success","textResultForLlm":"ok"},"cwd":"` + proj + `"}`},
