@@ -116,13 +116,20 @@ func serveGateway(t *testing.T, pol *policy.Effective, cfg *Config, keyEnv, keyV
 
 func post(t *testing.T, url, key string, body any, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/messages", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("anthropic-version", "2023-06-01")
+	h := []string{"anthropic-version", "2023-06-01"}
 	if key != "" {
-		req.Header.Set("x-api-key", key)
+		h = append(h, "x-api-key", key)
 	}
+	return postJSON(t, url+"/v1/messages", body, append(h, hdr...)...)
+}
+
+// postJSON posts body as JSON with the header pairs in hdr (later pairs
+// win) and returns the response with its whole body.
+func postJSON(t *testing.T, url string, body any, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

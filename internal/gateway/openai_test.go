@@ -33,22 +33,11 @@ func newOpenAIGateway(t *testing.T, pol *policy.Effective, mut func(*Config), up
 
 func postPath(t *testing.T, url, path, bearer string, body any, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, url+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
+	var h []string
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		h = append(h, "Authorization", "Bearer "+bearer)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, string(out)
+	return postJSON(t, url+path, body, append(h, hdr...)...)
 }
 
 func chatPrompt(model, text string, stream bool) map[string]any {
