@@ -93,6 +93,8 @@ type analyzer struct {
 	methods   map[string][]*Func
 	followed  map[followKey]bool
 	following int
+	// newFollows lists the keys added to followed, in order (parallel.go).
+	newFollows []followKey
 }
 
 func (a *analyzer) report(r *Rule, n *Node, note string) {
@@ -146,7 +148,9 @@ func (c *Ctx) Targets() []string { return c.a.tgts }
 // InHandler reports whether the enclosing function handles a request.
 func (c *Ctx) InHandler() bool { return c.a.fs != nil && c.a.fs.handler }
 
-func (a *analyzer) run() {
+// run analyses the file; cut says where its functions and classes are
+// split between two goroutines (parallel.go).
+func (a *analyzer) run(cut int) {
 	global := env{}
 	a.global = global
 	a.indexFuncs()
@@ -162,9 +166,7 @@ func (a *analyzer) run() {
 		a.stmt(s, global)
 	}
 	a.finishFunc()
-	for _, s := range deferred {
-		a.stmt(s, global)
-	}
+	a.deferred(deferred, global, cut)
 	for _, r := range a.rs.file {
 		for _, n := range r.File(&Ctx{a: a, e: global}) {
 			a.report(r, n, "")
