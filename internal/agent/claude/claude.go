@@ -40,23 +40,12 @@ var Harmless = map[string]bool{
 	"TaskCreate": true, "TaskUpdate": true, "TaskList": true, "TaskGet": true, "ToolSearch": true,
 }
 
-func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, error) {
-	p, err := agent.ParsePayload(b)
-	if err != nil {
-		return nil, err
-	}
-	return DecodePayload(p, "claude", getenv("CLAUDE_PROJECT_DIR"))
-}
+var fields = Fields("claude", func(base agent.Action, tool string, in, _ *agent.Payload) ([]agent.Action, error) {
+	return ToolActions(base, tool, in)
+})
 
-// DecodePayload decodes a Claude-style payload for agentName.
-func DecodePayload(p *agent.Payload, agentName, projectDir string) (*agent.Request, error) {
-	raw := p.Need("hook_event_name")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return Fields(agentName, func(base agent.Action, tool string, in, _ *agent.Payload) ([]agent.Action, error) {
-		return ToolActions(base, tool, in)
-	}).DecodeEvent(p, raw, projectDir)
+func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, error) {
+	return fields.Decode(b, getenv("CLAUDE_PROJECT_DIR"))
 }
 
 // Fields is Claude Code's payload shape, which Codex and Copilot CLI also

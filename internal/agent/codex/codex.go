@@ -26,15 +26,7 @@ var harmless = map[string]bool{"update_plan": true, "view_image": true, "request
 var fields = claude.Fields("codex", toolActions)
 
 func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, error) {
-	p, err := agent.ParsePayload(b)
-	if err != nil {
-		return nil, err
-	}
-	raw := p.Need("hook_event_name")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return fields.DecodeEvent(p, raw, "")
+	return fields.Decode(b, "")
 }
 
 // toolActions maps Codex's tools: its shell tools, apply_patch, and

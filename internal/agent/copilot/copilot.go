@@ -41,7 +41,7 @@ func (ad Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, 
 	}
 	project := getenv("COPILOT_PROJECT_DIR")
 	if p.Has("hook_event_name") {
-		req, err := claudeStyle(p, project)
+		req, err := claudeFields.DecodeNamed(p, project)
 		if err != nil {
 			return nil, err
 		}
@@ -85,14 +85,6 @@ var (
 	}
 	claudeFields = claude.Fields("copilot", toolActions)
 )
-
-func claudeStyle(p *agent.Payload, project string) (*agent.Request, error) {
-	raw := p.Need("hook_event_name")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return claudeFields.DecodeEvent(p, raw, project)
-}
 
 // toolActions maps Copilot's tools; Claude's names are accepted too.
 func toolActions(base agent.Action, tool string, in, _ *agent.Payload) ([]agent.Action, error) {

@@ -39,15 +39,7 @@ var fields = agent.Fields{
 }
 
 func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, error) {
-	p, err := agent.ParsePayload(b)
-	if err != nil {
-		return nil, err
-	}
-	raw := p.Need("hook_event_name")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return fields.DecodeEvent(p, raw, getenv("GEMINI_PROJECT_DIR"))
+	return fields.Decode(b, getenv("GEMINI_PROJECT_DIR"))
 }
 
 func toolActions(base agent.Action, tool string, in, p *agent.Payload) ([]agent.Action, error) {
