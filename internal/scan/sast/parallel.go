@@ -179,60 +179,145 @@ func walkImports(f tsFront, t *tnode, depth int) {
 	}
 }
 
-// deferred walks the file's functions and classes (after the module-level
-// statements) with the module scope global. It reports whether two halves
-// were analysed in parallel and used as they were.
-func (a *analyzer) deferred(ss []*Stmt, global env, cut int) bool {
+// fnTask is a function met by the module-level walk, recorded to be walked
+// later as the serial walk would have walked it there: with a copy of the
+// scope it was met in and of the module scope at that point, its matches
+// going where the module-level matches were then (at).
+type fnTask struct {
+	fn            *Func
+	outer, global env
+	at            int
+}
+
+// lastAnalysisItems is how many functions and classes the last split
+// analysis had to share between its two halves (tests).
+var lastAnalysisItems atomic.Int64
+
+// runSplit analyses the file with its functions and classes in two halves:
+// first the module-level statements, recording the functions met there
+// (fnTask) instead of walking them; then the recorded functions and the
+// top-level functions and classes, split before item cut (0: in the middle
+// by size) between two goroutines, each half walked in order by its own
+// analyzer; then the matches and the first whole-body read are merged in
+// the serial order, and the file-level rules run. The halves share the
+// module scope and the file's functions read-only. The one thing the
+// serial walk shares between functions is the set of helper arguments
+// followed once per file (summary.go): when two of the module-level walk
+// and the two halves followed the same one, runSplit resets a and returns
+// false, and the caller analyses the file serially.
+func (a *analyzer) runSplit(cut int) bool {
+	global := env{}
+	a.global = global
+	a.indexFuncs()
+	moduleFS := &funcState{words: map[string]bool{}}
+	a.fs = moduleFS
+	a.newFollows = nil
+	a.recording, a.bodyAt = true, -1
+	var deferred []*Stmt
+	for _, s := range a.u.Top {
+		if s.Kind == SFunc || s.Kind == SClass {
+			deferred = append(deferred, s)
+			continue
+		}
+		a.stmt(s, global)
+	}
+	a.recording = false
+	a.finishFunc()
+	nt := len(a.tasks)
+	n := nt + len(deferred)
+	lastAnalysisItems.Store(int64(n))
 	if cut == 0 {
-		cut = -1
-		if splitEnabled && len(a.u.Src) >= lowerSplitMin && spareCore() {
-			cut = middle(len(ss), func(i int) int { return ss[i].End - ss[i].Off })
-		}
-	}
-	if cut <= 0 || cut >= len(ss) {
-		for _, s := range ss {
-			a.stmt(s, global)
-		}
-		return false
-	}
-	// b starts where a is now: module scope, module-level facts and the
-	// helper arguments followed so far are shared read-only or copied.
-	b := &analyzer{
-		u: a.u, rs: a.rs, fs: a.fs, depth: a.depth,
-		bodyReads: a.bodyReads[:len(a.bodyReads):len(a.bodyReads)],
-		global:    a.global, funcs: a.funcs, methods: a.methods,
-		followed: maps.Clone(a.followed), following: a.following,
-	}
-	a.newFollows = a.newFollows[:0]
-	both(func() {
-		for _, s := range ss[:cut] {
-			a.stmt(s, global)
-		}
-	}, func() {
-		for _, s := range ss[cut:] {
-			b.stmt(s, global)
-		}
-	})
-	for _, k := range b.newFollows {
-		if a.followed[k] {
-			// Both halves followed the same helper argument, which the
-			// serial walk does once: analyse the second half again after
-			// the first.
-			for _, s := range ss[cut:] {
-				a.stmt(s, global)
+		cut = middle(n, func(i int) int {
+			if i < nt {
+				return a.tasks[i].fn.End - a.tasks[i].fn.Off
 			}
-			analyzeRedone.Add(1)
-			return false
+			return deferred[i-nt].End - deferred[i-nt].Off
+		})
+	}
+	if cut < 0 || cut > n {
+		cut = n
+	}
+	type half struct {
+		b         *analyzer
+		ranges    [][2]int // each item's matches in b.hits
+		firstBody int      // the item that made the first whole-body read, -1
+	}
+	walk := func(lo, hi int) *half {
+		h := &half{b: &analyzer{u: a.u, rs: a.rs, fs: moduleFS, global: global, funcs: a.funcs, methods: a.methods,
+			followed: map[followKey]bool{}}, firstBody: -1}
+		b := h.b
+		for i := lo; i < hi; i++ {
+			start, had := len(b.hits), len(b.bodyReads) > 0
+			if i < nt {
+				t := a.tasks[i]
+				b.global = t.global
+				b.function(t.fn, t.outer)
+			} else {
+				b.global = global
+				b.stmt(deferred[i-nt], global)
+			}
+			h.ranges = append(h.ranges, [2]int{start, len(b.hits)})
+			if !had && len(b.bodyReads) > 0 {
+				h.firstBody = i
+			}
+		}
+		return h
+	}
+	var h1, h2 *half
+	if cut > 0 && cut < n {
+		both(func() { h1 = walk(0, cut) }, func() { h2 = walk(cut, n) })
+	} else {
+		h1, h2 = walk(0, n), walk(n, n)
+	}
+	owner := map[followKey]int{}
+	for who, ks := range [][]followKey{a.newFollows, h1.b.newFollows, h2.b.newFollows} {
+		for _, k := range ks {
+			if w, ok := owner[k]; ok && w != who {
+				// Followed twice where the serial walk follows once.
+				*a = analyzer{u: a.u, rs: a.rs}
+				analyzeRedone.Add(1)
+				return false
+			}
+			owner[k] = who
 		}
 	}
-	analyzeSplits.Add(1)
-	a.hits = append(a.hits, b.hits...)
-	if len(a.bodyReads) == 0 {
-		a.bodyReads = b.bodyReads
+	hitsOf := func(i int) []hit {
+		h := h1
+		if i >= cut {
+			h, i = h2, i-cut
+		}
+		r := h.ranges[i]
+		return h.b.hits[r[0]:r[1]]
 	}
-	for _, k := range b.newFollows {
-		a.followed[k] = true
+	var hits []hit
+	mi := 0
+	for i, t := range a.tasks {
+		hits = append(hits, a.hits[mi:t.at]...)
+		mi = t.at
+		hits = append(hits, hitsOf(i)...)
 	}
-	a.newFollows = append(a.newFollows, b.newFollows...)
+	hits = append(hits, a.hits[mi:]...)
+	for i := nt; i < n; i++ {
+		hits = append(hits, hitsOf(i)...)
+	}
+	a.hits = hits
+	// The first whole-body read in the serial order: item i walks at 2i+1,
+	// the module-level walk's read came after bodyAt recorded functions.
+	pos := -1
+	if len(a.bodyReads) > 0 {
+		pos = 2 * a.bodyAt
+	}
+	for _, h := range []*half{h1, h2} {
+		if h.firstBody >= 0 && (pos < 0 || 2*h.firstBody+1 < pos) {
+			a.bodyReads, pos = h.b.bodyReads, 2*h.firstBody+1
+		}
+	}
+	a.tasks = nil
+	a.fs = moduleFS
+	a.global = global
+	if cut > 0 && cut < n {
+		analyzeSplits.Add(1)
+	}
+	a.fileRules()
 	return true
 }
