@@ -237,7 +237,6 @@ var (
 	apiResponses  = &api{name: "responses", provider: "openai", passHeaders: openaiPass, answerHeaders: openaiAnswer, answerPrefixes: openaiPrefix}
 	openaiErrCode = map[string]string{
 		"authentication_error":  "invalid_api_key",
-		"permission_error":      "model_not_allowed",
 		"invalid_request_error": "invalid_request",
 		"request_too_large":     "request_too_large",
 		"rate_limit_error":      "rate_limit_exceeded",
@@ -249,11 +248,32 @@ var (
 // reason to its user: Anthropic's {"type":"error","error":{...}} or
 // OpenAI's {"error":{"message","type","code"}}.
 func (a *api) error(w http.ResponseWriter, status int, typ, msg string) {
+	a.writeError(w, status, typ, openaiErrCode[typ], msg)
+}
+
+// refuse answers a policy refusal (a model the policy does not allow, an
+// upstream whose attestation failed, a budget the gateway cannot price):
+// HTTP 400 with the API's invalid_request_error, code naming the refusal
+// on the OpenAI face. Every client shows a 400's message as it is
+// (Claude Code 2.1.330: "API Error: 400 <message>"; Codex 0.169.0 the
+// error body; Copilot CLI 1.0.102: "400 <message>"), while a 403 hides
+// it: Claude Code prefixes it with "Failed to authenticate." and Copilot
+// CLI replaces it by "Authentication failed with provider ... Check your
+// COPILOT_PROVIDER_API_KEY". 401 stays for a bad virtual key and 429 for
+// rate limits (docs/GATEWAY.md, "Errors the agent shows").
+func (a *api) refuse(w http.ResponseWriter, code, msg string) {
+	a.writeError(w, statusRefused, "invalid_request_error", code, msg)
+}
+
+// statusRefused is the HTTP status of a policy refusal (see refuse).
+const statusRefused = http.StatusBadRequest
+
+func (a *api) writeError(w http.ResponseWriter, status int, typ, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	var b []byte
 	if a.provider == "openai" {
-		b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": openaiErrCode[typ]}})
+		b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": code}})
 	} else {
 		b, _ = json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
 	}
@@ -343,9 +363,9 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	if !g.pol.ModelAllowed(rq.classification, qualified) {
 		reason = fmt.Sprintf("model %s not allowed for %s code", qualified, rq.classification)
 		allowed := g.pol.Models.Allow[rq.classification]
-		apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
-			"warden gateway: the policy does not allow model %q to see %s code (allowed: %s). Choose an allowed model or ask your security team.",
-			qualified, rq.classification, listOrNone(allowed)))
+		a.refuse(w, "model_not_allowed", fmt.Sprintf(
+			"warden gateway: the policy does not allow model %s to see %s code (allowed: %s). Choose an allowed model or ask your security team.",
+			plainOrQuoted(qualified), rq.classification, listOrNone(allowed)))
 		return
 	}
 	needAttestation := slices.Contains(g.pol.Models.RequireAttestation, rq.classification)
@@ -380,13 +400,14 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 		if ref != nil {
 			reason = "limit " + ref.limit + ": " + ref.msg
 			g.metrics.limited(rq.key.ID, ref.limit)
-			status := http.StatusTooManyRequests
-			if ref.retryAfter > 0 {
-				w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(ref.retryAfter.Seconds()))))
-			} else {
-				status = http.StatusForbidden
+			if ref.retryAfter <= 0 {
+				// No wait makes it pass (a budget without a price): a
+				// refusal the user must see, not a rate limit to retry.
+				a.refuse(w, "limit_"+ref.limit, "warden gateway: "+ref.msg+".")
+				return
 			}
-			apiError(w, status, "rate_limit_error", "warden gateway: "+ref.msg+".")
+			w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(ref.retryAfter.Seconds()))))
+			apiError(w, http.StatusTooManyRequests, "rate_limit_error", "warden gateway: "+ref.msg+".")
 			return
 		}
 		defer func() {
@@ -402,15 +423,15 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 		for _, f := range refusal.failures {
 			g.metrics.refused(f.upstream, f.check)
 		}
-		rq.status = http.StatusForbidden
+		rq.status = statusRefused
 		if needAttestation {
 			reason = fmt.Sprintf("%s code requires an attested confidential upstream: %s", rq.classification, refusal.detail())
-			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+			a.refuse(w, "attestation_failed", fmt.Sprintf(
 				"warden gateway: %s code requires an attested confidential upstream, and none verified (%s). The request was not sent; ask your security team to check the upstream's attestation.",
 				rq.classification, refusal.detail()))
 		} else {
 			reason = "attestation failed: " + refusal.detail()
-			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+			a.refuse(w, "attestation_failed", fmt.Sprintf(
 				"warden gateway: the confidential upstream for this model failed attestation (%s). The request was not sent.", refusal.detail()))
 		}
 		return
@@ -477,6 +498,20 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(resp.StatusCode)
 	w.Write(data)
+}
+
+// plainOrQuoted returns a model name as it is when it is made of the
+// characters model names use, quoted otherwise: refusals name the model
+// without quotes because some clients show the error body JSON-escaped
+// (Codex prints \"quotes\"), and a name from the client with spaces or
+// control characters must not read as part of the sentence.
+func plainOrQuoted(s string) string {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._/:@*", c)) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func listOrNone(l []string) string {

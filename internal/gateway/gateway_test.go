@@ -278,10 +278,10 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"no key", nil, "", "claude-sonnet-4-5", "hi", nil, 401, "authentication_error"},
 		{"provider key instead of a virtual key", nil, "sk-ant-whatever", "claude-sonnet-4-5", "hi", nil, 401, "virtual key"},
-		{"model not allowed for the classification", nil, confKey, "claude-sonnet-4-5", "hi", nil, 403, "does not allow model"},
-		{"header raises the classification", nil, agentKey, "claude-sonnet-4-5", "hi", []string{HeaderClassification, "confidential"}, 403, "confidential"},
+		{"model not allowed for the classification", nil, confKey, "claude-sonnet-4-5", "hi", nil, 400, "does not allow model"},
+		{"header raises the classification", nil, agentKey, "claude-sonnet-4-5", "hi", []string{HeaderClassification, "confidential"}, 400, "confidential"},
 		{"bad classification header", nil, agentKey, "claude-sonnet-4-5", "hi", []string{HeaderClassification, "secret"}, 400, "not one of"},
-		{"restricted code needs attestation", nil, restrKey, "claude-sonnet-4-5", "hi", nil, 403, "not allow"},
+		{"restricted code needs attestation", nil, restrKey, "claude-sonnet-4-5", "hi", nil, 400, "not allow"},
 		{"secrets blocked by policy", &block, agentKey, "claude-sonnet-4-5", "aws_access_key_id=" + keyID + "\naws_secret_access_key=" + keySecret, nil, 400, "aws"},
 	}
 	for _, tt := range tests {
@@ -318,7 +318,7 @@ func TestAttestationRequiredFailsClosed(t *testing.T) {
 	pol.Models.Allow = map[policy.Classification][]string{policy.Restricted: {"anthropic/*"}}
 	gw, _ := newGateway(t, &pol, up)
 	resp, body := post(t, gw.URL, restrKey, prompt("claude-sonnet-4-5", "hi", false))
-	if resp.StatusCode != 403 || !strings.Contains(body, "attested") || up.calls() != 0 {
+	if resp.StatusCode != 400 || !strings.Contains(body, "attested") || up.calls() != 0 {
 		t.Errorf("restricted code without a verified attested upstream: %d %s (upstream calls %d)", resp.StatusCode, body, up.calls())
 	}
 }
