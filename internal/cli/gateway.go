@@ -42,7 +42,7 @@ Confidential upstreams (confidential: true) are used only after their
 attestation (AMD SEV-SNP, Intel TDX, NVIDIA GPU token) verifies against the
 policy's models.attestation and is bound to their TLS key; code of a
 classification in models.require_attestation goes only to them. Any
-attestation failure refuses the request (403) and is audited.`,
+attestation failure refuses the request (HTTP 400, with the reason) and is audited.`,
 		Example: `  warden gateway keygen --id alice --team payments --classification internal
   ANTHROPIC_API_KEY=sk-ant-... warden gateway serve --config gateway.yaml`,
 	}
