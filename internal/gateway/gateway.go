@@ -417,7 +417,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	}
 	defer func() { g.metrics.tokens(rq.key.ID, rq.inTokens, rq.outTokens) }()
 
-	resp, up, att, err := g.forward(a, upstreamPath, r, out, needAttestation)
+	resp, up, att, err := g.forward(a, upstreamPath, r, out, rq.model, needAttestation)
 	var refusal *attestRefusal
 	if errors.As(err, &refusal) {
 		for _, f := range refusal.failures {
@@ -550,15 +550,16 @@ func (r *attestRefusal) detail() string {
 // 429 or a 5xx, as long as nothing has been sent to the client. A
 // confidential upstream is used only with a verified attestation, over a
 // connection whose TLS key is the attested one; with needAttestation only
-// confidential upstreams are candidates.
-func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, needAttestation bool) (*http.Response, *Upstream, *attestation, error) {
+// confidential upstreams are candidates. model is the request's real
+// model (aliases resolved), as in body.
+func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, model string, needAttestation bool) (*http.Response, *Upstream, *attestation, error) {
 	var cands []*Upstream
 	for i := range g.cfg.Upstreams {
 		u := &g.cfg.Upstreams[i]
 		if u.Provider != a.provider || (needAttestation && !u.Confidential) {
 			continue
 		}
-		if len(u.Models) == 0 || matchAny(u.Models, modelOf(body)) {
+		if len(u.Models) == 0 || matchAny(u.Models, model) {
 			cands = append(cands, u)
 		}
 	}
@@ -672,11 +673,6 @@ func matchAny(globs []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func modelOf(body []byte) string {
-	h, _ := scanRequest(body, nil)
-	return h.Model
 }
 
 // pumpSSE copies an event stream to the client event by event, flushing
