@@ -609,7 +609,11 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, mod
 			case <-time.After(time.Duration(50*i) * time.Millisecond):
 			}
 		}
-		client := g.client
+		// The transport, not http.Client: an upstream's redirect is not
+		// followed (http.Client would resend the body and the provider key
+		// in x-api-key, which it does not strip, to wherever it points),
+		// and the request skips the client's header copies.
+		rt := g.client.Transport
 		var (
 			at *attestor
 			st *attestation
@@ -621,13 +625,13 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, mod
 				attestFail(err)
 				continue
 			}
-			client = at.client
+			rt = at.client.Transport
 		}
 		req, err := newReq(u)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		resp, err := client.Do(req)
+		resp, err := rt.RoundTrip(req)
 		if err != nil && at != nil && at.takeMismatch() {
 			// A new connection met another TLS key (a restarted or
 			// replaced machine): attest it, then try once more.
@@ -638,7 +642,7 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, mod
 			if req, err = newReq(u); err != nil {
 				return nil, nil, nil, err
 			}
-			resp, err = client.Do(req)
+			resp, err = rt.RoundTrip(req)
 			if err != nil && at.takeMismatch() {
 				attestFail(&attestFailure{upstream: u.Name, check: checkTLSKey,
 					err: fmt.Errorf("%w: the connection's TLS key differs from the key the evidence was bound to", attest.ErrUnverified)})
@@ -646,7 +650,7 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, mod
 			}
 		}
 		if err != nil {
-			lastErr = fmt.Errorf("%s: %v", u.Name, errors.Unwrap(err))
+			lastErr = fmt.Errorf("%s: %v", u.Name, err)
 			continue
 		}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {

@@ -333,6 +333,26 @@ func TestFallbackToTheNextUpstream(t *testing.T) {
 	}
 }
 
+// An upstream's redirect is passed back, never followed: following it
+// would resend the prompt and the provider key (x-api-key, which
+// http.Client does not strip) to wherever it points.
+func TestUpstreamRedirectIsNotFollowed(t *testing.T) {
+	elsewhere := newUpstream(t, echoAnswer)
+	redirecting := newUpstream(t, func(w http.ResponseWriter, _ []byte) {
+		w.Header().Set("Location", elsewhere.srv.URL+"/v1/messages")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	})
+	gw, _ := newGateway(t, nil, redirecting)
+	resp, body := post(t, gw.URL, agentKey, prompt("claude-sonnet-4-5", "hello", false))
+	if resp.StatusCode != http.StatusTemporaryRedirect || redirecting.calls() != 1 || elsewhere.calls() != 0 {
+		t.Errorf("got %d %s; calls redirecting=%d elsewhere=%d, want the 307 passed back and nothing elsewhere",
+			resp.StatusCode, body, redirecting.calls(), elsewhere.calls())
+	}
+	if resp.Header.Get("Location") != "" {
+		t.Errorf("the upstream's Location reached the client: %q", resp.Header.Get("Location"))
+	}
+}
+
 func TestHealthAndMetrics(t *testing.T) {
 	up := newUpstream(t, echoAnswer)
 	gw, _ := newGateway(t, nil, up)
