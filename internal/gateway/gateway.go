@@ -465,6 +465,12 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		w.Header().Del("Content-Length")
 		w.WriteHeader(resp.StatusCode)
+		// The status and headers leave now, not with the first event: a
+		// model may take seconds to its first token, and the client then
+		// knows its request was accepted.
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
 		var write func(io.Writer, []byte)
 		switch a {
 		case apiChat:
@@ -480,7 +486,7 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 		pumpSSE(w, resp.Body, write)
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := readAnswer(resp)
 	if err != nil {
 		reason = "reading upstream: " + err.Error()
 	}
@@ -512,6 +518,25 @@ func plainOrQuoted(s string) string {
 		}
 	}
 	return s
+}
+
+// maxAnswer is the largest JSON answer passed on.
+const maxAnswer = 64 << 20
+
+// readAnswer reads a JSON answer of at most maxAnswer bytes: into one
+// buffer of the announced size when the upstream gave its length (the
+// usual case), growing as io.ReadAll otherwise.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > maxAnswer {
+		return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	}
+	b := make([]byte, n)
+	m, err := io.ReadFull(resp.Body, b)
+	if err == nil {
+		return b, nil
+	}
+	return b[:m], err
 }
 
 func listOrNone(l []string) string {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/policy"
@@ -350,6 +351,52 @@ func TestUpstreamRedirectIsNotFollowed(t *testing.T) {
 	}
 	if resp.Header.Get("Location") != "" {
 		t.Errorf("the upstream's Location reached the client: %q", resp.Header.Get("Location"))
+	}
+}
+
+// A streamed answer's status and headers reach the client as soon as the
+// upstream sent them, before its first event: the upstream here sends
+// nothing more until the client has its headers.
+func TestStreamHeadersLeaveBeforeTheFirstEvent(t *testing.T) {
+	release := make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, _ []byte) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+		fmt.Fprint(w, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+	})
+	gw, _ := newGateway(t, nil, up)
+	b, _ := json.Marshal(prompt("claude-sonnet-4-5", "hello", true))
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/messages", bytes.NewReader(b))
+	req.Header.Set("x-api-key", agentKey)
+	got := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			resp = nil
+		}
+		got <- resp
+	}()
+	var resp *http.Response
+	select {
+	case resp = <-got:
+	case <-time.After(20 * time.Second):
+		close(release)
+		t.Fatal("the client got no headers while the upstream held back its first event")
+	}
+	close(release)
+	if resp == nil {
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || !strings.Contains(string(body), "message_stop") {
+		t.Errorf("got %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }
 
