@@ -63,6 +63,9 @@ type Gateway struct {
 	now     func() time.Time
 	// keys maps the SHA-256 of each virtual key to its entry.
 	keys map[[sha256.Size]byte]*Key
+	// providerKeys are the upstreams' keys (api_key_env), read from the
+	// environment once, as header values.
+	providerKeys map[*Upstream]*providerKey
 	// attestors attest the confidential upstreams, by name.
 	attestors map[string]*attestor
 	// vendor fetches JWKS and attestation collateral.
@@ -70,6 +73,10 @@ type Gateway struct {
 	vendorMu    sync.Mutex
 	vendorCache map[string]cachedAnswer
 }
+
+// providerKey is an upstream's key as the two header values that carry it
+// (x-api-key for Anthropic, Authorization: Bearer for OpenAI).
+type providerKey struct{ plain, bearer []string }
 
 // Options are what a Gateway needs from outside.
 type Options struct {
@@ -146,6 +153,13 @@ func New(o Options) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: keys %s and %s are the same key", g.keys[h].ID, o.Config.Keys[i].ID)
 		}
 		g.keys[h] = &o.Config.Keys[i]
+	}
+	g.providerKeys = map[*Upstream]*providerKey{}
+	for i := range o.Config.Upstreams {
+		if u := &o.Config.Upstreams[i]; u.APIKeyEnv != "" {
+			k := g.getenv(u.APIKeyEnv)
+			g.providerKeys[u] = &providerKey{plain: []string{k}, bearer: []string{"Bearer " + k}}
+		}
 	}
 	var err error
 	if g.attestors, err = newAttestors(g, o); err != nil {
@@ -227,10 +241,10 @@ type api struct {
 
 var (
 	apiMessages = &api{name: "messages", provider: "anthropic",
-		passHeaders:    []string{"Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta", "User-Agent"},
+		passHeaders:    canonical("Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta", "User-Agent"),
 		answerHeaders:  []string{"Content-Type", "Request-Id", "Anthropic-Organization-Id", "Retry-After"},
 		answerPrefixes: []string{"anthropic-ratelimit-"}}
-	openaiPass    = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta"}
+	openaiPass    = canonical("Content-Type", "Accept", "User-Agent", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta")
 	openaiAnswer  = []string{"Content-Type", "X-Request-Id", "Openai-Processing-Ms", "Retry-After"}
 	openaiPrefix  = []string{"x-ratelimit-"}
 	apiChat       = &api{name: "chat", provider: "openai", passHeaders: openaiPass, answerHeaders: openaiAnswer, answerPrefixes: openaiPrefix}
@@ -243,6 +257,15 @@ var (
 		"api_error":             "upstream_error",
 	}
 )
+
+// canonical returns header names in their canonical form, the keys of an
+// http.Header.
+func canonical(names ...string) []string {
+	for i, n := range names {
+		names[i] = http.CanonicalHeaderKey(n)
+	}
+	return names
+}
 
 // error answers in the API's own error shape, so the agent shows the
 // reason to its user: Anthropic's {"type":"error","error":{...}} or
@@ -599,16 +622,19 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, mod
 		if err != nil {
 			return nil, err
 		}
+		// The allowlisted headers' values are shared with the incoming
+		// request (neither is changed), not copied; the names are
+		// canonical already.
 		for _, h := range a.passHeaders {
-			if v := r.Header.Get(h); v != "" {
-				req.Header.Set(h, v)
+			if v := r.Header[h]; len(v) > 0 && v[0] != "" {
+				req.Header[h] = v[:1]
 			}
 		}
-		if u.APIKeyEnv != "" {
+		if k := g.providerKeys[u]; k != nil {
 			if a.provider == "openai" {
-				req.Header.Set("Authorization", "Bearer "+g.getenv(u.APIKeyEnv))
+				req.Header["Authorization"] = k.bearer
 			} else {
-				req.Header.Set("x-api-key", g.getenv(u.APIKeyEnv))
+				req.Header["X-Api-Key"] = k.plain
 			}
 		}
 		return req, nil
