@@ -516,11 +516,8 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	if ph.Len() > 0 {
 		data = restoreJSON(data, ph, a.provider == "openai")
 	}
-	var u struct {
-		Usage usage `json:"usage"`
-	}
-	if json.Unmarshal(data, &u) == nil {
-		rq.inTokens, rq.outTokens = u.Usage.in(), u.Usage.out()
+	if u, ok := answerUsage(data); ok {
+		rq.inTokens, rq.outTokens = u.in(), u.out()
 	}
 	// The answer is complete only after the deferred audit event is
 	// written: a client that has its answer finds the event in the log.
