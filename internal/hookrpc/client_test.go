@@ -41,8 +41,16 @@ func TestMain(m *testing.M) {
 		}
 	}
 	bin = dir
+	if err := buildFastClients(root); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if asanBin != "" {
+		os.RemoveAll(asanBin)
+	}
 	os.Exit(code)
 }
 
