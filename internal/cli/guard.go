@@ -254,6 +254,9 @@ func (s *hookServer) decide(ctx context.Context, req *hookrpc.Request) *hookrpc.
 		Getenv: func(k string) string { return env[k] }, Dir: req.Dir,
 		hookDeps: &s.deps,
 	}
-	code := run(ctx, append([]string{"hook"}, req.Args...), e, newHookRootCmd)
+	code, ok := runPlainHook(ctx, e, req.Args, s.deps)
+	if !ok {
+		code = run(ctx, append([]string{"hook"}, req.Args...), e, newHookRootCmd)
+	}
 	return &hookrpc.Response{Status: hookrpc.OK, Exit: code, Stdout: out.Bytes(), Stderr: errb.Bytes()}
 }
