@@ -237,7 +237,6 @@ func BenchmarkGuardServer(b *testing.B) {
 	b.ReportMetric(float64(benchCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
-
 // TestGuardServerPolicyChange: the server caches compiled policies, yet an
 // edit to warden.yaml or to the organization baseline decides the very
 // next request, and going back to an earlier file brings its decision back.
@@ -387,5 +386,105 @@ func TestGuardServerIdle(t *testing.T) {
 	}
 	if _, err := os.Stat(sock); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("socket left behind: %v", err)
+	}
+}
+
+// TestGuardServerAuditLogs: the server keeps audit logs open between
+// requests, yet every decision lands exactly once in the log `warden hook`
+// would write: after the audit directory is deleted, after the lock file
+// alone is replaced, after the policy moves the log, and with requests
+// racing policy changes.
+func TestGuardServerAuditLogs(t *testing.T) {
+	sock, _ := testServer(t, time.Hour)
+	proj := t.TempDir()
+	env := guardEnv(proj)
+	payload := `{"session_id":"s","cwd":"` + filepath.ToSlash(proj) + `","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status"}}`
+	decide := func() {
+		t.Helper()
+		r, err := ask(t, sock, &hookrpc.Request{Binary: selfID(t), Args: []string{"claude"}, Dir: proj, Env: envList(env), Stdin: []byte(payload)})
+		if err != nil || r.Exit != 0 || string(r.Stdout) != "{}\n" || len(r.Stderr) != 0 {
+			t.Fatalf("answer %+v, %v", r, err)
+		}
+	}
+	dir := filepath.Join(proj, ".warden", "audit")
+	def := filepath.Join(dir, "audit.jsonl")
+	moved := filepath.Join(proj, "logs", "moved.jsonl")
+	check := func(step string, path string, want int) {
+		t.Helper()
+		if got := countAudit(t, path); got != want {
+			t.Errorf("%s: %d events in %s, want %d", step, got, path, want)
+		}
+	}
+	decide()
+	decide()
+	check("warm", def, 2)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	decide()
+	check("audit directory deleted", def, 1)
+	if err := os.Remove(def + ".lock"); err != nil {
+		t.Fatal(err)
+	}
+	decide()
+	decide()
+	check("lock file replaced", def, 3)
+	policyFile := filepath.Join(proj, "warden.yaml")
+	if err := os.WriteFile(policyFile, []byte("version: 1\naudit:\n  path: logs/moved.jsonl\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	decide()
+	check("policy moves the log", moved, 1)
+	check("policy moves the log", def, 3)
+
+	// Requests racing policy edits that move the log back and forth: each
+	// decision is in one of the two logs, once.
+	const workers, each = 4, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	stop := make(chan struct{})
+	flipped := make(chan struct{})
+	go func() {
+		defer close(flipped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			content := "version: 1\n"
+			if i%2 == 0 {
+				content += "audit:\n  path: logs/moved.jsonl\n"
+			}
+			// Replaced whole (a truncated file is a policy that does not
+			// load: denied, and not recorded).
+			tmp := policyFile + ".tmp"
+			os.WriteFile(tmp, []byte(content), 0o644)
+			os.Rename(tmp, policyFile)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				r, err := ask(t, sock, &hookrpc.Request{Binary: selfID(t), Args: []string{"claude"}, Dir: proj, Env: envList(env), Stdin: []byte(payload)})
+				if err == nil && (r.Exit != 0 || string(r.Stdout) != "{}\n" || len(r.Stderr) != 0) {
+					err = fmt.Errorf("answer exit %d %s %s", r.Exit, r.Stdout, r.Stderr)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-flipped
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := countAudit(t, def) + countAudit(t, moved); got != 3+1+workers*each {
+		t.Errorf("%d events in the two logs, want %d", got, 3+1+workers*each)
 	}
 }

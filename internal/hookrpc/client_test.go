@@ -199,22 +199,32 @@ func cases(t *testing.T, proj string) []hookCase {
 	)
 }
 
-// TestThinClientEquivalent: `warden-hook <args>` answered by the guard
-// server is byte for byte `warden hook <args>`: stdout, stderr, exit code.
+// TestThinClientEquivalent: `warden-hook <args>` and `warden-hook-c
+// <args>` answered by the guard server are byte for byte `warden hook
+// <args>`: stdout, stderr, exit code. Both run beside a warden-hook that
+// only says it ran (fastOnly), so neither can pass by falling back.
 func TestThinClientEquivalent(t *testing.T) {
 	s := newSandbox(t)
-	s.thin([]string{"claude"}, bash(s.proj, "ls")) // starts the server
-	s.waitServer()
+	dir := fastOnly(t)
+	s.serveFor(dir)
 	cs := cases(t, s.proj)
 	if len(cs) < 80 {
 		t.Fatalf("only %d cases", len(cs))
 	}
 	for _, c := range cs {
-		want := s.full(c.args, c.input)
-		got := s.thin(c.args, c.input, hookrpc.ServerEnv+"=require")
-		if diff := cmp.Diff(want, got); diff != "" {
+		want := s.fullIn(dir, c.args, c.input)
+		thin := s.run(append([]string{filepath.Join(dir, "warden-hook-go")}, c.args...), c.input, hookrpc.ServerEnv+"=require")
+		if diff := cmp.Diff(want, thin); diff != "" {
 			t.Errorf("%s: (-warden hook +warden-hook):\n%s", c.name, diff)
 		}
+		fast := s.fastIn(dir, c.args, c.input)
+		if diff := cmp.Diff(want, fast); diff != "" {
+			t.Errorf("%s: (-warden hook +warden-hook-c):\n%s", c.name, diff)
+		}
+	}
+	// The Go client's switch to turn the server off holds for the C one.
+	if got := s.fastIn(dir, []string{"claude"}, bash(s.proj, "ls"), hookrpc.ServerEnv+"=off"); got.Exit != 99 {
+		t.Errorf("%s=off: %+v, want the Go client run", hookrpc.ServerEnv, got)
 	}
 }
 
