@@ -57,13 +57,13 @@ func TestMain(m *testing.M) {
 // sandbox is one user's world: a HOME, a runtime directory for the
 // server's socket, a project.
 type sandbox struct {
-	t       *testing.T
+	t       testing.TB
 	env     []string
 	runtime string
 	proj    string
 }
 
-func newSandbox(t *testing.T) *sandbox {
+func newSandbox(t testing.TB) *sandbox {
 	t.Helper()
 	rt, err := os.MkdirTemp("", "wh") // short: the socket path must fit
 	if err != nil {
@@ -339,7 +339,7 @@ func TestThinClientFallback(t *testing.T) {
 
 // fakeServer listens on sock and handles each connection with h, after
 // reading the request header. stop closes it.
-func fakeServer(t *testing.T, sock string, h func(net.Conn)) (stop func()) {
+func fakeServer(t testing.TB, sock string, h func(net.Conn)) (stop func()) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package hookrpc_test
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -125,7 +126,10 @@ func (s *sandbox) serveFor(dir string) {
 // client, the Go client as warden-hook-go, and in place of warden-hook one
 // that only says it ran: any answer of the C client that did not come from
 // the server through its fast path shows.
-func fastOnly(t *testing.T) string {
+func fastOnly(t testing.TB) string { return fastOnlyFrom(t, bin) }
+
+// fastOnlyFrom is fastOnly with the binaries of from (bin or asanBin).
+func fastOnlyFrom(t testing.TB, from string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, c := range []string{"warden", "warden-hook-c", "warden-hook"} {
@@ -133,7 +137,7 @@ func fastOnly(t *testing.T) string {
 		if c == "warden-hook" {
 			to = "warden-hook-go"
 		}
-		if err := os.Link(filepath.Join(bin, c), filepath.Join(dir, to)); err != nil {
+		if err := os.Link(filepath.Join(from, c), filepath.Join(dir, to)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -354,4 +358,51 @@ func TestGoClientTimeoutHandOver(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.runtime, "warden")); err == nil {
 		t.Error("a server was started")
 	}
+}
+
+// FuzzFastClientAnswer holds the C client's answer parser to the Go one
+// (DecodeResponse via ReadResponse): for any bytes a server sends, the C
+// client either writes exactly the answer Go decodes (status OK) or hands
+// the hook to the Go client; nothing else. Each input is one run of the C
+// client (and of the sanitizer build when there is one), so the seed corpus
+// runs in go test and -fuzz is slow but works.
+func FuzzFastClientAnswer(f *testing.F) {
+	for _, r := range replies {
+		f.Add(r)
+	}
+	for _, r := range []*hookrpc.Response{
+		{Exit: 0, Stdout: []byte("{}\n")},
+		{Exit: 2, Stderr: []byte("warden: denied\n")},
+		{Exit: 255, Stdout: []byte(strings.Repeat("x", 300)), Stderr: []byte("é\x00\xff")},
+		{Status: hookrpc.Stale},
+	} {
+		var b bytes.Buffer
+		if err := hookrpc.WriteResponse(&b, r); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+		f.Add(append(b.Bytes(), "after the frame"...))
+	}
+	s := newSandbox(f)
+	dirs := []string{fastOnlyFrom(f, bin)}
+	if asanBin != "" {
+		dirs = append(dirs, fastOnlyFrom(f, asanBin))
+	}
+	var reply atomic.Value
+	for _, d := range dirs {
+		fakeServer(f, s.socketFor(d), func(c net.Conn) { c.Write(reply.Load().([]byte)) })
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		reply.Store(frame)
+		want := answer{Exit: 99, Stderr: "FELL BACK to warden-hook\n"}
+		if r, err := hookrpc.ReadResponse(bytes.NewReader(frame)); err == nil && r.Status == hookrpc.OK {
+			want = answer{Exit: r.Exit, Stdout: string(r.Stdout), Stderr: string(r.Stderr)}
+		}
+		s.t = t
+		for _, d := range dirs {
+			if got := s.fastIn(d, []string{"claude"}, "{}"); got != want {
+				t.Errorf("%s: answer %q: C client %+v, Go decodes %+v", filepath.Base(d), frame, got, want)
+			}
+		}
+	})
 }
