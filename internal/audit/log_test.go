@@ -68,6 +68,9 @@ func helperAppend(spec string) int {
 		defer plain.Close()
 	}
 	lat := make([]time.Duration, 0, n)
+	// sealed[i]: append i sealed the journal itself (Append returned its
+	// sequence number), for the benchmark's count of sealing appends.
+	sealed := make([]bool, 0, n)
 	for i := range n {
 		if pace > 0 {
 			time.Sleep(pace)
@@ -87,16 +90,22 @@ func helperAppend(spec string) int {
 			lat = append(lat, time.Since(start))
 			continue
 		}
-		if _, err := l.Append(context.Background(), e); err != nil {
+		seq, err := l.Append(context.Background(), e)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 3
 		}
 		lat = append(lat, time.Since(start))
+		sealed = append(sealed, seq != 0)
 	}
 	if out := os.Getenv("WARDEN_AUDIT_HELPER_LAT"); out != "" {
 		var b strings.Builder
-		for _, d := range lat {
-			fmt.Fprintf(&b, "%d\n", d.Nanoseconds())
+		for i, d := range lat {
+			fmt.Fprintf(&b, "%d", d.Nanoseconds())
+			if i < len(sealed) && sealed[i] {
+				b.WriteString(" s") // this append sealed
+			}
+			b.WriteByte('\n')
 		}
 		if err := os.WriteFile(out, []byte(b.String()), 0o600); err != nil {
 			fmt.Fprintln(os.Stderr, err)
