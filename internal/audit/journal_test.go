@@ -281,6 +281,11 @@ func TestJournalCompactionLosesNothing(t *testing.T) {
 					t.Fatalf("writer %d: %v %v", w, st, err)
 				}
 			}
+			// The writers batch their seals: the last events wait in the
+			// journal for a reader.
+			if _, err := l.Seal(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			recs := readAll(t, path)
 			checkChain(t, recs)
 			if len(recs) != (procs+1)*each {

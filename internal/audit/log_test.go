@@ -123,8 +123,17 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time      { return c.t }
 func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
 
+// openTest opens a Log for a test. Unless the test sets SealBytes, every
+// Append seals (SealBytes 1), so that it returns its sequence number and
+// the log holds the event when it returns: these are the tests of what a
+// seal does (repair, rotation, checkpoints, verify). Batching (the default)
+// is tested by seal_test.go and the multi-process tests, which use the
+// default options.
 func openTest(t *testing.T, path string, opts Options) *Log {
 	t.Helper()
+	if opts.SealBytes == 0 {
+		opts.SealBytes = 1
+	}
 	l, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -272,12 +281,27 @@ func TestManyProcessesAppend(t *testing.T) {
 			t.Fatalf("writer %d: %v", w, st)
 		}
 	}
+	// The writers seal in batches (default options): what is not in the
+	// chain yet waits in the journal, and read-only verification says so.
+	rep, err := Verify(path, VerifyOptions{})
+	if err != nil || !rep.Intact() {
+		t.Fatalf("Verify before sealing: %v %+v", err, rep.Problem)
+	}
+	if rep.Events+rep.Pending != procs*each {
+		t.Fatalf("before sealing: %d events in the log and %d pending, want %d in all", rep.Events, rep.Pending, procs*each)
+	}
+	t.Logf("%d events sealed by the writers, %d left for the reader", rep.Events, rep.Pending)
+	// A reader seals the rest.
+	r := openTest(t, path, Options{})
+	if _, err := r.Seal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	recs := readAll(t, path)
 	if len(recs) != procs*each {
 		t.Fatalf("log has %d events, want %d", len(recs), procs*each)
 	}
 	checkChain(t, recs)
-	// Each writer's events are all there, in its own order.
+	// Each writer's events are all there, once, in its own order.
 	next := make(map[string]int)
 	for _, r := range recs {
 		w := r.Actor.Session
