@@ -43,6 +43,10 @@ func helperAppend(spec string) int {
 		}
 		opts.Signer, opts.CheckpointEvery = s, 1000
 	}
+	// WARDEN_AUDIT_HELPER_SEALAFTER: the time bound (seal_test.go).
+	if d, err := time.ParseDuration(os.Getenv("WARDEN_AUDIT_HELPER_SEALAFTER")); err == nil {
+		opts.SealAfter = d
+	}
 	l, err := Open(parts[0], opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
