@@ -322,15 +322,22 @@ func (a *auditSealer) run(ctx context.Context, d time.Duration) {
 	}
 }
 
+// tick seals each log. The mutex guards the map and the times only, so a
+// decision noting its log never waits for a seal; the Logs belong to the
+// goroutine running run (and then close).
 func (a *auditSealer) tick(ctx context.Context) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	logs := make(map[string]*sealedLog, len(a.logs))
 	for path, s := range a.logs {
+		logs[path] = s
+	}
+	a.mu.Unlock()
+	for path, s := range logs {
 		if s.l == nil {
 			l, err := audit.Open(path, audit.Options{})
 			if err != nil {
 				a.log.Warn("audit: cannot open the log to seal it", "path", path, "err", err)
-				delete(a.logs, path)
+				a.forget(path, s)
 				continue
 			}
 			s.l = l
@@ -338,11 +345,25 @@ func (a *auditSealer) tick(ctx context.Context) {
 		if err := s.l.SealPending(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("audit: sealing pending events failed", "path", path, "err", err)
 		}
-		if time.Since(s.last) > auditSealForget {
-			s.l.Close()
-			delete(a.logs, path)
+		a.mu.Lock()
+		idle := time.Since(s.last) > auditSealForget
+		a.mu.Unlock()
+		if idle {
+			a.forget(path, s)
 		}
 	}
+}
+
+func (a *auditSealer) forget(path string, s *sealedLog) {
+	if s.l != nil {
+		s.l.Close()
+		s.l = nil
+	}
+	a.mu.Lock()
+	if a.logs[path] == s {
+		delete(a.logs, path)
+	}
+	a.mu.Unlock()
 }
 
 // close seals what is left and releases the logs.
