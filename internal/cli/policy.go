@@ -143,7 +143,13 @@ func loadPolicyFlag(cmd *cobra.Command, e *Env) (*policy.Effective, error) {
 // the explicit file), with the organization baseline. A bad policy is a
 // UsageError (exit 2) listing every problem.
 func loadPolicy(e *Env, file string) (*policy.Effective, error) {
-	opts := policy.LoadOptions{Dir: e.Dir, OrgPath: orgPolicyPath(e)}
+	return loadPolicyFrom(e, e.Dir, file)
+}
+
+// loadPolicyFrom loads the effective policy whose repository policy is in
+// dir, or the explicit file (relative to the working directory).
+func loadPolicyFrom(e *Env, dir, file string) (*policy.Effective, error) {
+	opts := policy.LoadOptions{Dir: dir, OrgPath: orgPolicyPath(e)}
 	if file != "" {
 		opts.File = file
 		if !filepath.IsAbs(file) {

@@ -406,18 +406,7 @@ func resolveTarget(e *Env, target string) (root, single string, err error) {
 // directory holding .git): scanning a subdirectory or a single file of a
 // repository applies the repository's policy.
 func loadPolicyAt(e *Env, dir, file string) (*policy.Effective, error) {
-	opts := policy.LoadOptions{Dir: policyDir(dir), OrgPath: orgPolicyPath(e)}
-	if file != "" {
-		opts.File = file
-		if !filepath.IsAbs(file) {
-			opts.File = filepath.Join(e.Dir, file)
-		}
-	}
-	eff, err := policy.Load(opts)
-	if err != nil {
-		return nil, policyError(err)
-	}
-	return eff, nil
+	return loadPolicyFrom(e, policyDir(dir), file)
 }
 
 // policyDir returns the directory whose policy applies to a scan of dir.

@@ -40,62 +40,21 @@ var Harmless = map[string]bool{
 	"TaskCreate": true, "TaskUpdate": true, "TaskList": true, "TaskGet": true, "ToolSearch": true,
 }
 
+var fields = Fields("claude", func(base agent.Action, tool string, in, _ *agent.Payload) ([]agent.Action, error) {
+	return ToolActions(base, tool, in)
+})
+
 func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, error) {
-	p, err := agent.ParsePayload(b)
-	if err != nil {
-		return nil, err
-	}
-	return DecodePayload(p, "claude", getenv("CLAUDE_PROJECT_DIR"))
+	return fields.Decode(b, getenv("CLAUDE_PROJECT_DIR"))
 }
 
-// DecodePayload decodes a Claude-style payload for agentName.
-func DecodePayload(p *agent.Payload, agentName, projectDir string) (*agent.Request, error) {
-	raw := p.Need("hook_event_name")
-	if err := p.Err(); err != nil {
-		return nil, err
+// Fields is Claude Code's payload shape, which Codex and Copilot CLI also
+// send, for agentName with its own tool mapping.
+func Fields(agentName string, tools func(base agent.Action, tool string, in, p *agent.Payload) ([]agent.Action, error)) agent.Fields {
+	return agent.Fields{
+		Agent: agentName, Events: Events, Session: "session_id", Tool: "tool_name", Input: "tool_input",
+		Results: []string{"tool_response", "tool_output"}, StopActive: "stop_hook_active", Tools: tools,
 	}
-	ev, ok := Events[raw]
-	if !ok {
-		ev = agent.EventOther
-	}
-	req := &agent.Request{Agent: agentName, Event: ev, RawEvent: raw, Session: p.Str("session_id")}
-	base := agent.Action{
-		Agent: agentName, Session: req.Session, Event: ev, Cwd: p.Str("cwd"), ProjectDir: projectDir,
-	}
-	switch ev {
-	case agent.EventPreTool:
-		tool := p.Need("tool_name")
-		in := p.Sub("tool_input")
-		if err := p.Err(); err != nil {
-			return nil, err
-		}
-		acts, err := ToolActions(base, tool, in)
-		if err != nil {
-			return nil, err
-		}
-		req.Actions = acts
-	case agent.EventPostTool:
-		base.Tool = p.Need("tool_name")
-		base.Kind = agent.KindTool
-		base.Result = p.Text("tool_response")
-		if base.Result == "" {
-			base.Result = p.Text("tool_output")
-		}
-		req.Actions = []agent.Action{base}
-	case agent.EventPrompt:
-		base.Kind = agent.KindPrompt
-		base.Prompt = p.Need("prompt")
-		req.Actions = []agent.Action{base}
-	case agent.EventStop:
-		base.StopHookActive = p.Bool("stop_hook_active")
-		req.Actions = []agent.Action{base}
-	case agent.EventSessionStart, agent.EventSessionEnd:
-		req.Actions = []agent.Action{base}
-	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return req, nil
 }
 
 // ToolActions maps a Claude Code tool call to actions.

@@ -23,25 +23,16 @@ func (Adapter) Name() string { return "codex" }
 
 var harmless = map[string]bool{"update_plan": true, "view_image": true, "request_user_input": true}
 
+var fields = claude.Fields("codex", toolActions)
+
 func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, error) {
-	p, err := agent.ParsePayload(b)
-	if err != nil {
-		return nil, err
-	}
-	raw := p.Need("hook_event_name")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	if claude.Events[raw] != agent.EventPreTool {
-		return claude.DecodePayload(p, "codex", "")
-	}
-	tool := p.Need("tool_name")
-	in := p.Sub("tool_input")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	req := &agent.Request{Agent: "codex", Event: agent.EventPreTool, RawEvent: raw, Session: p.Str("session_id")}
-	base := agent.Action{Agent: "codex", Session: req.Session, Event: agent.EventPreTool, Cwd: p.Str("cwd"), Tool: tool}
+	return fields.Decode(b, "")
+}
+
+// toolActions maps Codex's tools: its shell tools, apply_patch, and
+// Claude Code's names for the rest.
+func toolActions(base agent.Action, tool string, in, p *agent.Payload) ([]agent.Action, error) {
+	base.Tool = tool
 	switch tool {
 	case "Bash", "exec_command", "shell", "local_shell":
 		a := base
@@ -58,30 +49,19 @@ func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, err
 		if err := in.Err(); err != nil {
 			return nil, fmt.Errorf("%s tool_input: %w", tool, err)
 		}
-		req.Actions = []agent.Action{a}
+		return []agent.Action{a}, nil
 	case "apply_patch":
 		patch := in.First("command", "patch", "input")
 		if err := in.Err(); err != nil {
 			return nil, fmt.Errorf("apply_patch tool_input: %w", err)
 		}
-		acts, err := PatchActions(base, patch)
-		if err != nil {
-			return nil, err
-		}
-		req.Actions = acts
-	default:
-		if harmless[tool] {
-			base.Kind = agent.KindTool
-			req.Actions = []agent.Action{base}
-			break
-		}
-		acts, err := claude.ToolActions(base, tool, in)
-		if err != nil {
-			return nil, err
-		}
-		req.Actions = acts
+		return PatchActions(base, patch)
 	}
-	return req, nil
+	if harmless[tool] {
+		base.Kind = agent.KindTool
+		return []agent.Action{base}, nil
+	}
+	return claude.ToolActions(base, tool, in)
 }
 
 // PatchActions turns a Codex patch ("*** Begin Patch" ... "*** End Patch")

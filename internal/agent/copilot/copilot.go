@@ -41,7 +41,7 @@ func (ad Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, 
 	}
 	project := getenv("COPILOT_PROJECT_DIR")
 	if p.Has("hook_event_name") {
-		req, err := claudeStyle(p, project)
+		req, err := claudeFields.DecodeNamed(p, project)
 		if err != nil {
 			return nil, err
 		}
@@ -67,64 +67,27 @@ func (ad Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, 
 			return nil, fmt.Errorf("invalid hook input: cannot tell which Copilot event this is (fields %v); pass --event", p.Keys())
 		}
 	}
-	ev, ok := camelEvents[raw]
-	if !ok {
-		ev = agent.EventOther
-	}
-	req := &agent.Request{Agent: "copilot", Event: ev, RawEvent: raw, Session: p.Str("sessionId"), Extra: map[string]string{"style": "camel"}}
-	base := agent.Action{Agent: "copilot", Session: req.Session, Event: ev, Cwd: p.Str("cwd"), ProjectDir: project}
-	switch ev {
-	case agent.EventPreTool:
-		tool := p.Need("toolName")
-		args := p.Sub("toolArgs")
-		if err := p.Err(); err != nil {
-			return nil, err
-		}
-		acts, err := toolActions(base, tool, args)
-		if err != nil {
-			return nil, err
-		}
-		req.Actions = acts
-	case agent.EventPostTool:
-		base.Tool = p.Need("toolName")
-		base.Kind = agent.KindTool
-		base.Result = p.Text("toolResult")
-		req.Actions = []agent.Action{base}
-	case agent.EventPrompt:
-		base.Kind = agent.KindPrompt
-		base.Prompt = p.Need("prompt")
-		req.Actions = []agent.Action{base}
-	case agent.EventSessionStart, agent.EventSessionEnd, agent.EventStop:
-		req.Actions = []agent.Action{base}
-	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return req, nil
-}
-
-func claudeStyle(p *agent.Payload, project string) (*agent.Request, error) {
-	raw := p.Need("hook_event_name")
-	if claude.Events[raw] != agent.EventPreTool {
-		return claude.DecodePayload(p, "copilot", project)
-	}
-	tool := p.Need("tool_name")
-	in := p.Sub("tool_input")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	req := &agent.Request{Agent: "copilot", Event: agent.EventPreTool, RawEvent: raw, Session: p.Str("session_id")}
-	base := agent.Action{Agent: "copilot", Session: req.Session, Event: agent.EventPreTool, Cwd: p.Str("cwd"), ProjectDir: project}
-	acts, err := toolActions(base, tool, in)
+	req, err := camelFields.DecodeEvent(p, raw, project)
 	if err != nil {
 		return nil, err
 	}
-	req.Actions = acts
+	req.Extra = map[string]string{"style": "camel"}
 	return req, nil
 }
 
+// camelFields is Copilot CLI's own payload shape; Copilot also accepts
+// Claude Code's hook configuration, and then sends Claude's shape
+// (claudeFields) with its own tool names.
+var (
+	camelFields = agent.Fields{
+		Agent: "copilot", Events: camelEvents, Session: "sessionId", Tool: "toolName", Input: "toolArgs",
+		Results: []string{"toolResult"}, Tools: toolActions,
+	}
+	claudeFields = claude.Fields("copilot", toolActions)
+)
+
 // toolActions maps Copilot's tools; Claude's names are accepted too.
-func toolActions(base agent.Action, tool string, in *agent.Payload) ([]agent.Action, error) {
+func toolActions(base agent.Action, tool string, in, _ *agent.Payload) ([]agent.Action, error) {
 	a := base
 	a.Tool = tool
 	switch tool {

@@ -33,52 +33,13 @@ var harmless = map[string]bool{
 	"enter_plan_mode": true, "get_internal_docs": true,
 }
 
+var fields = agent.Fields{
+	Agent: "gemini", Events: events, Session: "session_id", Tool: "tool_name", Input: "tool_input",
+	Results: []string{"tool_response"}, StopActive: "stop_hook_active", Tools: toolActions,
+}
+
 func (Adapter) Decode(b []byte, getenv func(string) string) (*agent.Request, error) {
-	p, err := agent.ParsePayload(b)
-	if err != nil {
-		return nil, err
-	}
-	raw := p.Need("hook_event_name")
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	ev, ok := events[raw]
-	if !ok {
-		ev = agent.EventOther
-	}
-	req := &agent.Request{Agent: "gemini", Event: ev, RawEvent: raw, Session: p.Str("session_id")}
-	base := agent.Action{Agent: "gemini", Session: req.Session, Event: ev, Cwd: p.Str("cwd"), ProjectDir: getenv("GEMINI_PROJECT_DIR")}
-	switch ev {
-	case agent.EventPreTool:
-		tool := p.Need("tool_name")
-		in := p.Sub("tool_input")
-		if err := p.Err(); err != nil {
-			return nil, err
-		}
-		acts, err := toolActions(base, tool, in, p)
-		if err != nil {
-			return nil, err
-		}
-		req.Actions = acts
-	case agent.EventPostTool:
-		base.Tool = p.Need("tool_name")
-		base.Kind = agent.KindTool
-		base.Result = p.Text("tool_response")
-		req.Actions = []agent.Action{base}
-	case agent.EventPrompt:
-		base.Kind = agent.KindPrompt
-		base.Prompt = p.Need("prompt")
-		req.Actions = []agent.Action{base}
-	case agent.EventStop:
-		base.StopHookActive = p.Bool("stop_hook_active")
-		req.Actions = []agent.Action{base}
-	case agent.EventSessionStart, agent.EventSessionEnd:
-		req.Actions = []agent.Action{base}
-	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return req, nil
+	return fields.Decode(b, getenv("GEMINI_PROJECT_DIR"))
 }
 
 func toolActions(base agent.Action, tool string, in, p *agent.Payload) ([]agent.Action, error) {
