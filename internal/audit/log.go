@@ -237,22 +237,18 @@ func (l *Log) Close() error {
 // ctx is checked before anything is written; once an append started it
 // completes.
 func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
-	body, err := l.encode(ctx, &e)
+	nonce := newNonce()
+	rec, err := l.encodeRecord(ctx, &e, nonce)
 	if err != nil {
 		return 0, err
 	}
-	if 1+nonceLen+len(body)+1 > maxJournalRecord {
-		return l.appendLocked(body)
+	if len(rec) > maxJournalRecord {
+		return l.appendLocked(rec[1+nonceLen : len(rec)-1])
 	}
-	nonce := newNonce()
-	rec := make([]byte, 0, 1+nonceLen+len(body)+1)
-	rec = append(rec, recordSep)
-	rec = append(rec, nonce[:]...)
-	rec = append(append(rec, body...), '\n')
 	if err := l.journalWrite(rec, l.opts.Sync == SyncEveryEvent); err != nil {
 		return 0, err
 	}
-	if !l.sealDue(l.addAppended(len(rec))) {
+	if !l.appendedDue(len(rec)) {
 		return 0, nil // a later append or reader seals it (sealflag.go)
 	}
 	// Before looking for a sealer: a holder looks at the journal again
@@ -273,35 +269,44 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 // every event that waits in the journal before it). For events someone
 // reads at once, such as the record of a gate run that a command reports.
 func (l *Log) AppendSealed(ctx context.Context, e Event) (uint64, error) {
-	body, err := l.encode(ctx, &e)
+	rec, err := l.encodeRecord(ctx, &e, [nonceLen]byte{})
 	if err != nil {
 		return 0, err
 	}
-	return l.appendLocked(body)
+	return l.appendLocked(rec[1+nonceLen : len(rec)-1])
 }
 
-// encode validates e and encodes it with a placeholder sequence number and
-// prev (the sealer fills them in).
-func (l *Log) encode(ctx context.Context, e *Event) ([]byte, error) {
+// encodeRecord validates e and encodes it, with a placeholder sequence
+// number and prev (the sealer fills them in), as a journal record: RS,
+// nonce, the event exactly as marshal encodes it, LF. (A json.Encoder
+// writes what json.Marshal returns, plus the LF, straight after the
+// prefix: no second copy.)
+func (l *Log) encodeRecord(ctx context.Context, e *Event, nonce [nonceLen]byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
-	now := l.opts.Now().UTC()
 	if e.Time.IsZero() {
-		e.Time = now
+		e.Time = l.opts.Now()
 	}
 	e.V, e.Seq, e.Prev, e.Time = SchemaVersion, 0, "", e.Time.UTC()
-	body, err := e.marshal()
-	if err != nil {
-		return nil, err
+	buf := bytes.NewBuffer(make([]byte, 0, 1024))
+	buf.WriteByte(recordSep)
+	buf.Write(nonce[:])
+	if err := json.NewEncoder(buf).Encode(e); err != nil {
+		return nil, fmt.Errorf("encoding audit event: %w", err)
 	}
-	if len(body)+20+64 > MaxEventSize {
-		return nil, fmt.Errorf("audit event of kind %s is too large (%d bytes): record paths, hashes and rule ids, not content", e.Kind, len(body))
+	rec := buf.Bytes()
+	n := len(rec) - 1 - nonceLen - 1 // the event's bytes
+	if n+1 > MaxEventSize {
+		return nil, fmt.Errorf("audit event of kind %s is %d bytes, more than the %d allowed: record paths, hashes and rule ids, not content", e.Kind, n+1, MaxEventSize)
 	}
-	return body, nil
+	if n+20+64 > MaxEventSize {
+		return nil, fmt.Errorf("audit event of kind %s is too large (%d bytes): record paths, hashes and rule ids, not content", e.Kind, n)
+	}
+	return rec, nil
 }
 
 // appendLocked writes an encoded event under the seal lock, after sealing

@@ -73,6 +73,29 @@ func (l *Log) addAppended(n int) (pending int64) {
 	return total - atomic.LoadInt64(l.pageWord(wordSealedCount))
 }
 
+// appendedDue adds an appender's record of n bytes to the appended
+// counter and reports whether sealing is due (sealDue), reading the page
+// once for both.
+func (l *Log) appendedDue(n int) (due bool) {
+	if l.sealBytes <= 1 {
+		l.addAppended(n)
+		return true
+	}
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return true
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			due = true
+		}
+	}()
+	total := atomic.AddInt64(l.pageWord(wordAppended), int64(n))
+	return l.dueLocked(total - atomic.LoadInt64(l.pageWord(wordSealedCount)))
+}
+
 // appended reads the appended counter (0 when there is no page).
 func (l *Log) appended() (total int64) {
 	l.flagMu.RLock()
@@ -106,6 +129,15 @@ func (l *Log) sealDue(pending int64) (due bool) {
 			due = true
 		}
 	}()
+	return l.dueLocked(pending)
+}
+
+// dueLocked is sealDue with the page mapped and read-locked (and faults
+// recovered by the caller).
+func (l *Log) dueLocked(pending int64) bool {
+	if pending < 0 || pending >= l.sealBytes {
+		return true
+	}
 	if atomic.LoadInt64(l.pageWord(wordWanted)) != 0 {
 		return true // a due writer's record waits for a sealer
 	}
