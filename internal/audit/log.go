@@ -278,9 +278,9 @@ func (l *Log) AppendSealed(ctx context.Context, e Event) (uint64, error) {
 
 // encodeRecord validates e and encodes it, with a placeholder sequence
 // number and prev (the sealer fills them in), as a journal record: RS,
-// nonce, the event exactly as marshal encodes it, LF. (A json.Encoder
-// writes what json.Marshal returns, plus the LF, straight after the
-// prefix: no second copy.)
+// nonce, the event exactly as marshal encodes it, LF: by appendEventJSON
+// for an agent decision, else by a json.Encoder (which writes what
+// json.Marshal returns, plus the LF, straight after the prefix).
 func (l *Log) encodeRecord(ctx context.Context, e *Event, nonce [nonceLen]byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -292,13 +292,18 @@ func (l *Log) encodeRecord(ctx context.Context, e *Event, nonce [nonceLen]byte) 
 		e.Time = l.opts.Now()
 	}
 	e.V, e.Seq, e.Prev, e.Time = SchemaVersion, 0, "", e.Time.UTC()
-	buf := bytes.NewBuffer(make([]byte, 0, 1024))
-	buf.WriteByte(recordSep)
-	buf.Write(nonce[:])
-	if err := json.NewEncoder(buf).Encode(e); err != nil {
-		return nil, fmt.Errorf("encoding audit event: %w", err)
+	rec := make([]byte, 0, 640)
+	rec = append(rec, recordSep)
+	rec = append(rec, nonce[:]...)
+	if b, ok := appendEventJSON(rec, e); ok {
+		rec = append(b, '\n')
+	} else {
+		buf := bytes.NewBuffer(rec)
+		if err := json.NewEncoder(buf).Encode(e); err != nil {
+			return nil, fmt.Errorf("encoding audit event: %w", err)
+		}
+		rec = buf.Bytes()
 	}
-	rec := buf.Bytes()
 	n := len(rec) - 1 - nonceLen - 1 // the event's bytes
 	if n+1 > MaxEventSize {
 		return nil, fmt.Errorf("audit event of kind %s is %d bytes, more than the %d allowed: record paths, hashes and rule ids, not content", e.Kind, n+1, MaxEventSize)
