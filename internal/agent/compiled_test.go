@@ -8,8 +8,8 @@ import (
 	"github.com/wardenhq/warden/internal/agent"
 )
 
-// TestRemovingWardenBinariesIsTamper: deleting warden or the thin client
-// beside it would silence the hooks (a missing hook command lets Claude
+// TestRemovingWardenBinariesIsTamper: deleting warden or a thin client
+// (warden-hook, warden-hook-c) beside it would silence the hooks (a missing hook command lets Claude
 // Code's action through), so both are tampering.
 func TestRemovingWardenBinariesIsTamper(t *testing.T) {
 	g, err := agent.New(agent.Config{Policy: suitePolicy(), Home: home, WardenPath: home + "/go/bin/warden"})
@@ -22,6 +22,8 @@ func TestRemovingWardenBinariesIsTamper(t *testing.T) {
 		"mv ~/go/bin/warden-hook /tmp/x":                         true,
 		"go clean -i github.com/wardenhq/warden/cmd/warden-hook": true,
 		"brew uninstall warden-hook":                             true,
+		"rm " + home + "/go/bin/warden-hook-c":                   true,
+		"unlink ~/go/bin/warden-hook-c":                          true,
 		"rm ~/go/bin/gopls":                                      false,
 	} {
 		d := g.Decide(context.Background(), &agent.Request{Agent: "claude", Event: agent.EventPreTool, Session: "s", Actions: []agent.Action{{

@@ -422,7 +422,7 @@ func (e *execCheck) command(i int) Decision {
 		add(e.guidance(name, args))
 		if e.g.cfg.WardenPath != "" && (name == "rm" || name == "mv" || name == "unlink" || name == "shred") {
 			for _, x := range args {
-				if p := e.abs(x); p == e.g.cfg.WardenPath || p == path.Join(path.Dir(e.g.cfg.WardenPath), "warden-hook") {
+				if p := e.abs(x); p == e.g.cfg.WardenPath || p == path.Join(path.Dir(e.g.cfg.WardenPath), "warden-hook") || p == path.Join(path.Dir(e.g.cfg.WardenPath), "warden-hook-c") {
 					add(e.hit(RuleWardenTamper, "removing the warden binary is not allowed"))
 				}
 			}
@@ -1250,7 +1250,7 @@ func (e *execCheck) push(args []string) Decision {
 func uninstallsWarden(name string, args []string) bool {
 	mentions := slices.ContainsFunc(args, func(s string) bool {
 		b := path.Base(s)
-		return b == "warden" || b == "warden-hook" || strings.HasPrefix(b, "warden@") || strings.HasSuffix(s, "wardenhq/warden") || strings.Contains(s, "wardenhq/warden/cmd/warden")
+		return b == "warden" || b == "warden-hook" || b == "warden-hook-c" || strings.HasPrefix(b, "warden@") || strings.HasSuffix(s, "wardenhq/warden") || strings.Contains(s, "wardenhq/warden/cmd/warden")
 	})
 	if !mentions || len(args) == 0 {
 		return false

@@ -42,7 +42,7 @@ Confidential upstreams (confidential: true) are used only after their
 attestation (AMD SEV-SNP, Intel TDX, NVIDIA GPU token) verifies against the
 policy's models.attestation and is bound to their TLS key; code of a
 classification in models.require_attestation goes only to them. Any
-attestation failure refuses the request (403) and is audited.`,
+attestation failure refuses the request (HTTP 400, with the reason) and is audited.`,
 		Example: `  warden gateway keygen --id alice --team payments --classification internal
   ANTHROPIC_API_KEY=sk-ant-... warden gateway serve --config gateway.yaml`,
 	}
@@ -51,7 +51,7 @@ attestation failure refuses the request (403) and is audited.`,
 }
 
 func newGatewayServeCmd(e *Env) *cobra.Command {
-	var cfgPath, listen string
+	var cfgPath, listen, debugAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the gateway until interrupted",
@@ -92,7 +92,10 @@ repository's effective policy, then proxies until interrupted. The config:
   prices:                              # USD per million tokens
     - {model: "anthropic/claude-sonnet-*", input_per_mtok: 3, output_per_mtok: 15}`,
 		Example: `  warden gateway serve --config gateway.yaml
-  warden gateway serve --config gateway.yaml --listen 127.0.0.1:9000 --policy warden.yaml`,
+  warden gateway serve --config gateway.yaml --listen 127.0.0.1:9000 --policy warden.yaml
+  # profile under load (off by default; loopback only):
+  warden gateway serve --config gateway.yaml --debug-addr 127.0.0.1:6060 &
+  go tool pprof 'http://127.0.0.1:6060/debug/pprof/profile?seconds=10'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfgPath == "" {
@@ -141,12 +144,18 @@ repository's effective policy, then proxies until interrupted. The config:
 					logger.Warn("audit: sealing pending events failed", "err", err)
 				}
 			}()
+			if debugAddr != "" {
+				if _, err := serveDebug(ctx, debugAddr, logger); err != nil {
+					return err
+				}
+			}
 			return serveGateway(ctx, cfg.Listen, g.Handler(), eff, logger)
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "gateway config file (upstreams and virtual keys)")
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (overrides the config)")
 	cmd.Flags().String("policy", "", "policy file (default: warden.yaml in the current directory)")
+	cmd.Flags().StringVar(&debugAddr, "debug-addr", "", "serve Go runtime profiles (pprof) on this address, e.g. 127.0.0.1:6060; off by default, never expose it")
 	return cmd
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenhq/warden/internal/agent"
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/hookrpc"
 )
@@ -127,10 +128,18 @@ func serveHooks(ctx context.Context, e *Env, socket string, idle time.Duration) 
 		ln.Close()
 		return err
 	}
+	logs := &auditLogs{}
+	defer logs.close()
 	sealer := newAuditSealer(log)
 	s := &hookServer{
 		id: id, uid: os.Getuid(), log: log, idle: idle, ln: ln, socket: socket, sockInfo: fi,
-		deps: hookDeps{loadPolicy: (&policyCache{}).load, configure: configureHook, auditLogUsed: sealer.used},
+		deps: hookDeps{
+			loadPolicy: (&policyCache{}).load,
+			configure: func(cfg *agent.Config, hp *hookPolicy, dir string, e *Env) (func(), error) {
+				return configureHookWith(cfg, hp, dir, e, logs.open)
+			},
+			auditLogUsed: sealer.used,
+		},
 		last: time.Now(), done: make(chan struct{}),
 	}
 	log.Info("serving", "socket", socket, "pid", os.Getpid())
@@ -267,7 +276,10 @@ func (s *hookServer) decide(ctx context.Context, req *hookrpc.Request) *hookrpc.
 		Getenv: func(k string) string { return env[k] }, Dir: req.Dir,
 		hookDeps: &s.deps,
 	}
-	code := run(ctx, append([]string{"hook"}, req.Args...), e, newHookRootCmd)
+	code, ok := runPlainHook(ctx, e, req.Args, s.deps)
+	if !ok {
+		code = run(ctx, append([]string{"hook"}, req.Args...), e, newHookRootCmd)
+	}
 	return &hookrpc.Response{Status: hookrpc.OK, Exit: code, Stdout: out.Bytes(), Stderr: errb.Bytes()}
 }
 

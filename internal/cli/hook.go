@@ -100,10 +100,38 @@ See docs/AGENTS.md for the configuration each agent needs.`,
 			return writeHookResponse(e, resp)
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 4*time.Second, "deny if no decision is made within this time (keep it below the agent's hook timeout)")
-	cmd.Flags().Int64Var(&maxInput, "max-input", 32<<20, "deny hook input larger than this many bytes")
+	cmd.Flags().DurationVar(&timeout, "timeout", defaultHookTimeout, "deny if no decision is made within this time (keep it below the agent's hook timeout)")
+	cmd.Flags().Int64Var(&maxInput, "max-input", defaultHookMaxInput, "deny hook input larger than this many bytes")
 	cmd.Flags().StringVar(&event, "event", "", "event name for payloads that carry none (Copilot camelCase configs: preToolUse, postToolUse, ...)")
 	return cmd
+}
+
+// The defaults of `warden hook`'s --timeout and --max-input.
+const (
+	defaultHookTimeout  = 4 * time.Second
+	defaultHookMaxInput = 32 << 20
+)
+
+// runPlainHook is `warden hook <agent>` with no flags, as run would answer
+// it through the command tree, without building the tree: the guard
+// server's common request. ok is false for anything else (flags, an
+// unknown agent), which goes through run.
+func runPlainHook(ctx context.Context, e *Env, args []string, deps hookDeps) (code int, ok bool) {
+	if len(args) != 1 {
+		return 0, false
+	}
+	ad, known := adapters("")[args[0]]
+	if !known {
+		return 0, false
+	}
+	defer func() { // as run's
+		if r := recover(); r != nil {
+			fmt.Fprintf(e.Stderr, "warden: internal error: %v\n%s", r, debug.Stack())
+			code = ExitInternal
+		}
+	}()
+	// writeHookResponse returns nil or a hookExit, which run does not print.
+	return ExitCode(writeHookResponse(e, runHook(ctx, e, ad, deps, defaultHookTimeout, defaultHookMaxInput))), true
 }
 
 // hookExit carries a hook's exit code (2) through cobra without a second

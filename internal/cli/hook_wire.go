@@ -68,10 +68,22 @@ func loadHookPolicy(dir string, getenv func(string) string) (*hookPolicy, error)
 // log into the guard. Engines and the gate are built only when a decision
 // needs them: a shell command pays for neither.
 func configureHook(cfg *agent.Config, hp *hookPolicy, dir string, e *Env) (closeFn func(), err error) {
+	return configureHookWith(cfg, hp, dir, e, func(e *Env, hp *hookPolicy, dir string) (*audit.Log, func(), error) {
+		log, err := openAuditLog(e, hp.eff, dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		return log, func() { log.Close() }, nil
+	})
+}
+
+// configureHookWith is configureHook with the audit log opened by
+// openLog (the guard server keeps its logs open: auditLogs).
+func configureHookWith(cfg *agent.Config, hp *hookPolicy, dir string, e *Env, openLog func(*Env, *hookPolicy, string) (*audit.Log, func(), error)) (closeFn func(), err error) {
 	eff := hp.eff
 	cfg.Scanners = func() ([]scan.Engine, error) { return buildEngines(eff) }
 	cfg.Installs = &installGate{eff: eff, getenv: e.Getenv}
-	log, err := openAuditLog(e, eff, dir)
+	log, release, err := openLog(e, hp, dir)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the audit log: %w", err)
 	}
@@ -82,7 +94,7 @@ func configureHook(cfg *agent.Config, hp *hookPolicy, dir string, e *Env) (close
 		e.hookDeps.auditLogUsed(log.Path())
 	}
 	cfg.Recorder = &auditRecorder{log: log, actor: auditActor(e), repo: audit.Repo{Name: filepath.Base(dir)}}
-	return func() { log.Close() }, nil
+	return release, nil
 }
 
 // installGate adapts the dependency gate to the guard.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,13 +58,17 @@ nothing unless the policy changed. Every file it changes is first copied to
 <file>.warden-bak. A configuration file that is not valid JSON is refused
 with its line and column, and nothing at all is written.
 
-The hooks run the thin client 'warden-hook <agent>' when it is installed
-next to warden (go install ./cmd/...; it answers in about the time a process
-takes to start, from a per-user warden process it starts itself), else
-'warden hook <agent>'; --no-thin-client keeps the latter.
+The hooks run a thin client when one is installed next to warden:
+'warden-hook-c <agent>' (the C build, scripts/install-hook-client, Linux),
+else 'warden-hook <agent>' (go install ./cmd/...). Both answer in about the
+time a process takes to start, from a per-user warden process they start
+themselves. Without one the hooks run 'warden hook <agent>';
+--no-thin-client keeps that. A re-run moves hooks written for warden hook
+or warden-hook to the best client installed.
 
 --check reports, per agent (those detected, or --agent), whether warden's
-hooks are configured and whether they have fired (decisions from that agent
+hooks are configured, which client they run (and whether it can run), and
+whether they have fired (decisions from that agent
 in the audit log); it exits 1 unless every one is configured and has fired.`,
 		Example: `  # see what init would change, as a diff, without writing anything
   warden init --dry-run
@@ -92,15 +97,18 @@ in the audit log); it exits 1 unless every one is configured and has fired.`,
 	f.StringVar(&fl.command, "command", "warden", "how the agents' hooks call warden (a `PATH` to the binary if it is not on the agents' PATH)")
 	f.BoolVar(&fl.noPreCommit, "no-pre-commit", false, "do not install the git pre-commit hook")
 	f.BoolVar(&fl.noCI, "no-ci", false, "do not write the GitHub Actions workflow")
-	f.BoolVar(&fl.noThin, "no-thin-client", false, "make the hooks run 'warden hook <agent>' even when the thin client warden-hook is installed next to warden")
+	f.BoolVar(&fl.noThin, "no-thin-client", false, "make the hooks run 'warden hook <agent>' even when a thin client (warden-hook-c, warden-hook) is installed next to warden")
 	f.BoolVar(&fl.check, "check", false, "report whether each agent's hooks are configured and have fired; change nothing")
 	_ = cmd.RegisterFlagCompletionFunc("agent", cobra.FixedCompletions(append(append([]string{}, install.Agents...), "all"), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-// thinClientFor is how hooks call the thin client warden-hook when it is
-// installed next to the warden that command names: "warden-hook" when that
-// is what PATH finds, else its absolute path; "" when there is none.
+// thinClientFor is how hooks call the thin client when one is installed
+// next to the warden that command names: warden-hook-c (the C build, Linux
+// only, see scripts/install-hook-client) when it is there together with
+// the Go warden-hook it hands over to, else warden-hook; spelled by its
+// name when that is what PATH finds, else by its absolute path; "" when
+// there is none.
 func thinClientFor(command string) string {
 	if len(strings.Fields(command)) != 1 {
 		return "" // a wrapper command line: keep it as it is
@@ -109,19 +117,62 @@ func thinClientFor(command string) string {
 	if err != nil {
 		return ""
 	}
-	thin := filepath.Join(filepath.Dir(w), "warden-hook"+filepath.Ext(w))
-	if fi, err := os.Stat(thin); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+	dir, ext := filepath.Dir(w), filepath.Ext(w)
+	executable := func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+	}
+	goThin := filepath.Join(dir, "warden-hook"+ext)
+	if !executable(goThin) {
 		return ""
 	}
+	name, thin := "warden-hook", goThin
+	if c := filepath.Join(dir, "warden-hook-c"+ext); executable(c) {
+		name, thin = "warden-hook-c", c
+	}
 	if !strings.ContainsAny(command, `/\`) {
-		if p, err := exec.LookPath("warden-hook"); err == nil && p == thin {
-			return "warden-hook"
+		if p, err := exec.LookPath(name); err == nil && p == thin {
+			return name
 		}
 	}
 	if abs, err := filepath.Abs(thin); err == nil {
 		return abs
 	}
 	return thin
+}
+
+// hookClient names the program a hook command runs warden's hook with
+// ("warden hook", "warden-hook", "warden-hook-c", as spelled) and says why
+// it cannot run: its program is not found, or warden-hook-c lacks the
+// warden-hook and warden it needs next to it (problem "" when it can).
+func hookClient(command string) (client, problem string) {
+	f := strings.Fields(command)
+	for i, w := range f {
+		base := strings.TrimSuffix(filepath.Base(w), ".exe")
+		if base != "warden" && base != "warden-hook" && base != "warden-hook-c" {
+			continue
+		}
+		if base == "warden" && (i+1 >= len(f) || f[i+1] != "hook") {
+			continue
+		}
+		client = w
+		if base == "warden" {
+			client += " hook"
+		}
+		p, err := exec.LookPath(w)
+		if err != nil {
+			return client, fmt.Sprintf("%s is not found (the agent would run no hook at all)", w)
+		}
+		if base == "warden-hook-c" {
+			for _, need := range []string{"warden-hook", "warden"} {
+				if fi, err := os.Stat(filepath.Join(filepath.Dir(p), need)); err != nil || !fi.Mode().IsRegular() {
+					return client, fmt.Sprintf("%s needs %s next to it (reinstall: go install ./cmd/... and scripts/install-hook-client)", p, need)
+				}
+			}
+		}
+		return client, ""
+	}
+	return command, ""
 }
 
 // gitPaths returns the repository's top level and hooks directory, or
@@ -316,6 +367,23 @@ func runInitCheck(ctx context.Context, e *Env, fl *initFlags) error {
 		case len(missing) > 0:
 			status = "partly configured (missing " + strings.Join(missing, ", ") + "; run warden init)"
 			problems++
+		}
+		if err == nil && len(have) > 0 {
+			cmds, _ := install.WardenCommands(a, file)
+			var clients []string
+			for _, c := range cmds {
+				client, p := hookClient(c)
+				if p != "" {
+					status = "broken: " + p
+					problems++
+					break
+				}
+				clients = append(clients, client)
+			}
+			if len(clients) == len(cmds) && len(clients) > 0 {
+				slices.Sort(clients)
+				status += " (runs " + strings.Join(slices.Compact(clients), ", ") + ")"
+			}
 		}
 		fired := "no decisions recorded yet"
 		if n := seen[a]; n > 0 {

@@ -387,8 +387,9 @@ keys:
 		if !isErr {
 			t.Errorf("claude did not report an error for the refused model: %q", result)
 		}
-		mustContain(t, "claude's result", result, `the policy does not allow model "anthropic/claude-opus-5-5" to see internal code`)
+		mustContain(t, "claude's result", result, "the policy does not allow model anthropic/claude-opus-5-5 to see internal code")
 		mustContain(t, "claude's result", result, "anthropic/claude-haiku-*")
+		refusalShownAsIs(t, result)
 	})
 
 	t.Run("restricted code to a confidential upstream with bad evidence is refused", func(t *testing.T) {
@@ -408,6 +409,7 @@ keys:
 		}
 		mustContain(t, "claude's result", result, "requires an attested confidential upstream, and none verified")
 		mustContain(t, "claude's result", result, "signature")
+		refusalShownAsIs(t, result)
 	})
 
 	t.Run("restricted code to a confidential upstream whose evidence verifies goes through", func(t *testing.T) {
@@ -456,6 +458,124 @@ keys:
 		for _, leak := range []string{plantedKeyID, plantedSecret, "TASK-GW"} {
 			if strings.Contains(logs, leak) {
 				t.Errorf("the gateway's log contains %q", redactPlanted(leak))
+			}
+		}
+	})
+}
+
+// refusalShownAsIs checks that Claude Code shows a gateway refusal as the
+// policy's reason, not as a failed login: it prints a 403 as "Failed to
+// authenticate. API Error: 403 ...", a 400 as "API Error: 400 <message>".
+func refusalShownAsIs(t *testing.T, result string) {
+	t.Helper()
+	if strings.Contains(result, "Failed to authenticate") || !strings.HasPrefix(result, "API Error: 400 warden gateway: ") {
+		t.Errorf("claude shows the refusal as %q, want \"API Error: 400 warden gateway: <reason>\"", result)
+	}
+}
+
+// The OpenAI face: Codex (Responses API) and Copilot CLI (Chat
+// Completions) pointed at the gateway with a model the policy does not
+// allow show warden's reason to their user, not an authentication
+// failure (Copilot CLI replaces a 403's message by "Authentication failed
+// with provider ... Check your COPILOT_PROVIDER_API_KEY").
+func TestOpenAIClientsThroughGatewayRefusal(t *testing.T) {
+	t.Parallel()
+	up := newEchoUpstream(t)
+	config := fmt.Sprintf(`upstreams:
+  - name: fake-openai
+    provider: openai
+    url: %s
+    api_key_env: E2E_PROVIDER_KEY
+keys:
+  - id: dev-internal
+    sha256: %s
+    team: payments
+    classification: internal
+`, up.srv.URL, gwKeyHash(gwKeyInternal))
+	// Internal code may go to Claude Haiku only: every OpenAI model is refused.
+	gw := startGateway(t, gwPolicy(""), config, "E2E_PROVIDER_KEY=sk-e2e-provider")
+	const reason = "the policy does not allow model openai/%s to see internal code (allowed: anthropic/claude-haiku-*)"
+
+	t.Run("codex", func(t *testing.T) {
+		t.Parallel()
+		dir, home := project(t, map[string]string{"README.md": "demo\n"})
+		codexHome := filepath.Join(home, ".codex")
+		if err := os.MkdirAll(codexHome, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cfg := fmt.Sprintf(`model = "gpt-5.5"
+model_provider = "warden"
+approval_policy = "never"
+sandbox_mode = "danger-full-access"
+
+[model_providers.warden]
+name = "warden"
+base_url = "%s/v1"
+wire_api = "responses"
+env_key = "WARDEN_KEY"
+`, gw.url)
+		if err := os.WriteFile(filepath.Join(codexHome, "config.toml"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := run(t, dir, baseEnv(home, "CODEX_HOME="+codexHome, "WARDEN_KEY="+gwKeyInternal),
+			client(t, "codex"), "exec", "--skip-git-repo-check", "--json", "TASK-GW-CODEX: say hello")
+		var failed string
+		for _, line := range strings.Split(out, "\n") {
+			var ev struct {
+				Type  string `json:"type"`
+				Error struct {
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "turn.failed" {
+				failed = ev.Error.Message
+			}
+		}
+		if failed == "" {
+			t.Fatalf("codex reported no failed turn for the refused model; output:\n%s", tail(out))
+		}
+		// Codex shows a 400's error body as it came.
+		mustContain(t, "codex's turn.failed message", failed, fmt.Sprintf(reason, "gpt-5.5"))
+		mustContain(t, "codex's turn.failed message", failed, "model_not_allowed")
+	})
+
+	t.Run("copilot", func(t *testing.T) {
+		t.Parallel()
+		dir, home := project(t, map[string]string{"README.md": "demo\n"})
+		env := baseEnv(home,
+			"COPILOT_PROVIDER_BASE_URL="+gw.url+"/v1",
+			"COPILOT_PROVIDER_API_KEY="+gwKeyInternal,
+			"COPILOT_MODEL=gpt-5.4",
+			"COPILOT_OFFLINE=true",
+			"COPILOT_AUTO_UPDATE=false",
+			"COPILOT_HOME="+filepath.Join(home, ".copilot"))
+		out := run(t, dir, env, client(t, "copilot"), "-p", "TASK-GW-COPILOT: say hello", "--allow-all-tools", "--trust-folder", "--output-format", "json")
+		var shown string
+		for _, line := range strings.Split(out, "\n") {
+			var ev struct {
+				Type string `json:"type"`
+				Data struct {
+					ErrorType string `json:"errorType"`
+					Message   string `json:"message"`
+				} `json:"data"`
+			}
+			if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "session.error" {
+				shown = ev.Data.ErrorType + ": " + ev.Data.Message
+			}
+		}
+		if shown == "" {
+			t.Fatalf("copilot reported no session error for the refused model; output:\n%s", tail(out))
+		}
+		mustContain(t, "copilot's session.error", shown, fmt.Sprintf(reason, "gpt-5.4"))
+		if strings.Contains(shown, "Authentication failed") {
+			t.Errorf("copilot shows the refusal as an authentication failure: %q", shown)
+		}
+	})
+
+	t.Cleanup(func() {
+		for _, q := range up.Requests() {
+			if strings.Contains(q, "TASK-GW-CODEX") || strings.Contains(q, "TASK-GW-COPILOT") {
+				t.Errorf("a request for a refused model reached the upstream")
 			}
 		}
 	})

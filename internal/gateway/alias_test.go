@@ -25,7 +25,7 @@ func TestModelAliasesAreCheckedAndSentByTheRealName(t *testing.T) {
 		want        string
 	}{
 		{"alias to an allowed model", "fast", 200, "claude-haiku-4-5", "echo:"},
-		{"alias allowed by name, real model not", "big", 403, "", "anthropic/claude-opus-4-1"},
+		{"alias allowed by name, real model not", "big", 400, "", "anthropic/claude-opus-4-1"},
 		{"alias to another API's model", "oai", 400, "", "openai/gpt-5-mini"},
 		{"no alias", "claude-haiku-4-5", 200, "claude-haiku-4-5", "echo:"},
 	}
@@ -73,6 +73,20 @@ func TestParseConfigAliases(t *testing.T) {
 	} {
 		if _, err := ParseConfig("g.yaml", []byte(base+bad)); err == nil || !strings.Contains(err.Error(), "aliases.") {
 			t.Errorf("%s: error %v, want one naming the alias", name, err)
+		}
+	}
+}
+
+func TestPlainOrQuoted(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"anthropic/claude-haiku-4-5", "anthropic/claude-haiku-4-5"},
+		{"openai/gpt-5.5", "openai/gpt-5.5"},
+		{"anthropic/a b", `"anthropic/a b"`},
+		{"anthropic/x\nAllowed: all", `"anthropic/x\nAllowed: all"`},
+		{`anthropic/"q"`, `"anthropic/\"q\""`},
+	} {
+		if got := plainOrQuoted(c.in); got != c.want {
+			t.Errorf("plainOrQuoted(%q) = %s, want %s", c.in, got, c.want)
 		}
 	}
 }

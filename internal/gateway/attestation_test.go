@@ -220,10 +220,10 @@ func TestConfidentialUpstreamBadEvidenceRefused(t *testing.T) {
 				a.tlsCfg.RootCAs, a.tlsCfg.InsecureSkipVerify = nil, true
 			}
 			resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "restricted code", false))
-			if resp.StatusCode != 403 || !strings.Contains(body, "requires an attested confidential upstream") || !strings.Contains(body, tc.wantInMsg) {
-				t.Errorf("got %d %s, want 403 naming %q", resp.StatusCode, body, tc.wantInMsg)
+			if resp.StatusCode != 400 || !strings.Contains(body, "requires an attested confidential upstream") || !strings.Contains(body, tc.wantInMsg) {
+				t.Errorf("got %d %s, want 400 naming %q", resp.StatusCode, body, tc.wantInMsg)
 			}
-			if !strings.Contains(body, `"type":"permission_error"`) || !strings.Contains(body, "not sent") {
+			if !strings.Contains(body, `"type":"invalid_request_error"`) || !strings.Contains(body, "not sent") {
 				t.Errorf("refusal is not an Anthropic permission error the agent shows: %s", body)
 			}
 			if api.n() != 0 {
@@ -269,12 +269,12 @@ func TestConfidentialUpstreamReattestsAfterMaxAge(t *testing.T) {
 	// The image changed: the next re-attestation fails and refuses.
 	up.SetMode(confidentialtest.WrongMeasurement)
 	s.clock.add(11 * time.Minute)
-	if st := send(); st != 403 || up.EvidenceCalls() != 3 {
+	if st := send(); st != 400 || up.EvidenceCalls() != 3 {
 		t.Fatalf("re-attestation with a new image: %d, evidence calls %d", st, up.EvidenceCalls())
 	}
 	// A failure is remembered briefly (no evidence storm), then retried.
 	up.SetMode(confidentialtest.Good)
-	if st := send(); st != 403 || up.EvidenceCalls() != 3 {
+	if st := send(); st != 400 || up.EvidenceCalls() != 3 {
 		t.Fatalf("right after a failure: %d, evidence calls %d", st, up.EvidenceCalls())
 	}
 	s.clock.add(attestRetryAfter)
@@ -297,7 +297,7 @@ func TestConfidentialUpstreamStaleEvidenceRefused(t *testing.T) {
 	up.SetMode(confidentialtest.Stale)
 	s.clock.add(11 * time.Minute)
 	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
-	if resp.StatusCode != 403 || !strings.Contains(body, "another nonce") || api.n() != 1 {
+	if resp.StatusCode != 400 || !strings.Contains(body, "another nonce") || api.n() != 1 {
 		t.Errorf("replayed evidence: %d %s (api calls %d)", resp.StatusCode, body, api.n())
 	}
 }
@@ -335,11 +335,11 @@ func TestConfidentialUpstreamKeyChange(t *testing.T) {
 	waitFor(t, "a refusal", func() bool {
 		s.g.attestors["tee"].tr.CloseIdleConnections()
 		st, _ := send()
-		return st == 403
+		return st == 400
 	})
 	before := api.n()
 	st, body := send()
-	if st != 403 || !strings.Contains(body, "binding") || api.n() != before {
+	if st != 400 || !strings.Contains(body, "binding") || api.n() != before {
 		t.Errorf("key change, evidence for another key: %d %s (api calls %d -> %d)", st, body, before, api.n())
 	}
 }
@@ -359,7 +359,7 @@ func TestConfidentialUpstreamWithGPU(t *testing.T) {
 	pol := attestPolicyFor(up)
 	pol.Models.Attestation.Measurements = map[string][]string{"sev-snp": {up.Measurement}}
 	s2 := newConfGateway(t, up, pol, []string{"sev-snp", "nvidia-eat"})
-	if resp, body := post(t, s2.gw.URL, restrKey, prompt("claude-sonnet-4-5", "gpu", false)); resp.StatusCode != 403 || !strings.Contains(body, "allows no measurement") {
+	if resp, body := post(t, s2.gw.URL, restrKey, prompt("claude-sonnet-4-5", "gpu", false)); resp.StatusCode != 400 || !strings.Contains(body, "allows no measurement") {
 		t.Errorf("GPU measurement not in policy: %d %s", resp.StatusCode, body)
 	}
 }
@@ -377,7 +377,7 @@ func TestConfidentialUpstreamForOtherClassifications(t *testing.T) {
 		t.Errorf("internal code: %d %s (plain %d, tee %d)", resp.StatusCode, body, plainAPI.calls(), api.n())
 	}
 	// Restricted code never goes to the plain upstream.
-	if resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "restricted", false)); resp.StatusCode != 403 || plainAPI.calls() != 1 {
+	if resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "restricted", false)); resp.StatusCode != 400 || plainAPI.calls() != 1 {
 		t.Errorf("restricted code: %d %s (plain %d)", resp.StatusCode, body, plainAPI.calls())
 	}
 	// A confidential upstream is used for internal code once it verifies.
@@ -488,7 +488,7 @@ func TestRunReattestsOnSchedule(t *testing.T) {
 	waitFor(t, "a failed scheduled attestation", func() bool {
 		return strings.Contains(s.metrics(t), `warden_gateway_attestations_total{upstream="tee",result="measurement"}`)
 	})
-	if resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false)); resp.StatusCode != 403 || api.n() != 1 {
+	if resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false)); resp.StatusCode != 400 || api.n() != 1 {
 		t.Errorf("after a failed scheduled attestation: %d %s (api calls %d)", resp.StatusCode, body, api.n())
 	}
 }
@@ -518,7 +518,7 @@ func TestConfidentialUpstreamTDX(t *testing.T) {
 	s.clock.t = time.Date(2023, time.July, 1, 1, 0, 0, 0, time.UTC)
 	s.clock.mu.Unlock()
 	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
-	if resp.StatusCode != 403 || !strings.Contains(body, "tdx: report data does not start with the TLS key binding") || api.n() != 0 {
+	if resp.StatusCode != 400 || !strings.Contains(body, "tdx: report data does not start with the TLS key binding") || api.n() != 0 {
 		t.Errorf("unbound TDX quote: %d %s (api calls %d)", resp.StatusCode, body, api.n())
 	}
 	// With the default collateral mode, the document must carry Intel's
@@ -526,7 +526,7 @@ func TestConfidentialUpstreamTDX(t *testing.T) {
 	s.g.attestors["tee"].up.Attestation.Collateral = CollateralDocument
 	s.clock.add(attestRetryAfter)
 	resp, body = post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
-	if resp.StatusCode != 403 || !strings.Contains(body, "not in the evidence document's collateral") {
+	if resp.StatusCode != 400 || !strings.Contains(body, "not in the evidence document's collateral") {
 		t.Errorf("TDX without collateral: %d %s", resp.StatusCode, body)
 	}
 }
@@ -573,8 +573,8 @@ func TestConfidentialUpstreamReattestsOnReconnection(t *testing.T) {
 		reconnect()
 		return strings.Contains(s.metrics(t), `warden_gateway_attestations_total{upstream="tee",result="measurement"} 1`)
 	})
-	if st := send(); st != 403 {
-		t.Errorf("after a failed re-attestation on reconnection: %d, want 403", st)
+	if st := send(); st != 400 {
+		t.Errorf("after a failed re-attestation on reconnection: %d, want 400", st)
 	}
 }
 
@@ -586,7 +586,7 @@ func TestConfidentialUpstreamMinimumTCB(t *testing.T) {
 	pol.Models.Attestation.SEVSNPMinimumTCB = policy.SNPTCB{SNP: 8}
 	s := newConfGateway(t, up, pol, []string{"sev-snp"})
 	resp, body := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", "x", false))
-	if resp.StatusCode != 403 || !strings.Contains(body, "guest policy or TCB") || api.n() != 0 {
+	if resp.StatusCode != 400 || !strings.Contains(body, "guest policy or TCB") || api.n() != 0 {
 		t.Errorf("TCB below the policy's minimum: %d %s", resp.StatusCode, body)
 	}
 	if m := s.metrics(t); !strings.Contains(m, `warden_gateway_attestation_refusals_total{upstream="tee",check="tcb"} 1`) {
@@ -652,7 +652,7 @@ func TestConfidentialUpstreamStreamsAndKeepsSecrets(t *testing.T) {
 	}
 	up.SetMode(confidentialtest.WrongMeasurement)
 	s.clock.add(11 * time.Minute)
-	if resp, _ := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", text, true)); resp.StatusCode != 403 {
+	if resp, _ := post(t, s.gw.URL, restrKey, prompt("claude-sonnet-4-5", text, true)); resp.StatusCode != 400 {
 		t.Fatalf("refused stream: %d", resp.StatusCode)
 	}
 	s.rec.mu.Lock()
@@ -682,8 +682,8 @@ func TestConfidentialUpstreamTDXMadeQuote(t *testing.T) {
 		wantInMsg string
 	}{
 		{"up to date", attesttest.UpToDate, false, 200, ""},
-		{"out of date", attesttest.OutOfDate, false, 403, "TCB Status"},
-		{"bound to another key", attesttest.UpToDate, true, 403, "binding"},
+		{"out of date", attesttest.OutOfDate, false, 400, "TCB Status"},
+		{"bound to another key", attesttest.UpToDate, true, 400, "binding"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &modelAPI{}

@@ -241,3 +241,26 @@ func BenchmarkGatewayLoopback(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkAnswerUsage: reading the token counts of a JSON answer, the
+// way the gateway did (encoding/json into a struct) and does.
+func BenchmarkAnswerUsage(b *testing.B) {
+	data, _ := json.Marshal(map[string]any{
+		"id": "msg_bench", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+		"content":     []any{map[string]any{"type": "text", "text": "Here is the summary you asked for: the function validates its input and returns early on error."}},
+		"stop_reason": "end_turn", "stop_sequence": nil,
+		"usage": map[string]int{"input_tokens": 1200, "output_tokens": 40},
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			usageByEncodingJSON(data)
+		}
+	})
+	b.Run("answerUsage", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			answerUsage(data)
+		}
+	})
+}

@@ -63,6 +63,9 @@ type Gateway struct {
 	now     func() time.Time
 	// keys maps the SHA-256 of each virtual key to its entry.
 	keys map[[sha256.Size]byte]*Key
+	// providerKeys are the upstreams' keys (api_key_env), read from the
+	// environment once, as header values.
+	providerKeys map[*Upstream]*providerKey
 	// attestors attest the confidential upstreams, by name.
 	attestors map[string]*attestor
 	// vendor fetches JWKS and attestation collateral.
@@ -70,6 +73,10 @@ type Gateway struct {
 	vendorMu    sync.Mutex
 	vendorCache map[string]cachedAnswer
 }
+
+// providerKey is an upstream's key as the two header values that carry it
+// (x-api-key for Anthropic, Authorization: Bearer for OpenAI).
+type providerKey struct{ plain, bearer []string }
 
 // Options are what a Gateway needs from outside.
 type Options struct {
@@ -146,6 +153,13 @@ func New(o Options) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: keys %s and %s are the same key", g.keys[h].ID, o.Config.Keys[i].ID)
 		}
 		g.keys[h] = &o.Config.Keys[i]
+	}
+	g.providerKeys = map[*Upstream]*providerKey{}
+	for i := range o.Config.Upstreams {
+		if u := &o.Config.Upstreams[i]; u.APIKeyEnv != "" {
+			k := g.getenv(u.APIKeyEnv)
+			g.providerKeys[u] = &providerKey{plain: []string{k}, bearer: []string{"Bearer " + k}}
+		}
 	}
 	var err error
 	if g.attestors, err = newAttestors(g, o); err != nil {
@@ -227,17 +241,16 @@ type api struct {
 
 var (
 	apiMessages = &api{name: "messages", provider: "anthropic",
-		passHeaders:    []string{"Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta", "User-Agent"},
+		passHeaders:    canonical("Content-Type", "Accept", "Anthropic-Version", "Anthropic-Beta", "User-Agent"),
 		answerHeaders:  []string{"Content-Type", "Request-Id", "Anthropic-Organization-Id", "Retry-After"},
 		answerPrefixes: []string{"anthropic-ratelimit-"}}
-	openaiPass    = []string{"Content-Type", "Accept", "User-Agent", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta"}
+	openaiPass    = canonical("Content-Type", "Accept", "User-Agent", "OpenAI-Organization", "OpenAI-Project", "OpenAI-Beta")
 	openaiAnswer  = []string{"Content-Type", "X-Request-Id", "Openai-Processing-Ms", "Retry-After"}
 	openaiPrefix  = []string{"x-ratelimit-"}
 	apiChat       = &api{name: "chat", provider: "openai", passHeaders: openaiPass, answerHeaders: openaiAnswer, answerPrefixes: openaiPrefix}
 	apiResponses  = &api{name: "responses", provider: "openai", passHeaders: openaiPass, answerHeaders: openaiAnswer, answerPrefixes: openaiPrefix}
 	openaiErrCode = map[string]string{
 		"authentication_error":  "invalid_api_key",
-		"permission_error":      "model_not_allowed",
 		"invalid_request_error": "invalid_request",
 		"request_too_large":     "request_too_large",
 		"rate_limit_error":      "rate_limit_exceeded",
@@ -245,15 +258,45 @@ var (
 	}
 )
 
+// canonical returns header names in their canonical form, the keys of an
+// http.Header.
+func canonical(names ...string) []string {
+	for i, n := range names {
+		names[i] = http.CanonicalHeaderKey(n)
+	}
+	return names
+}
+
 // error answers in the API's own error shape, so the agent shows the
 // reason to its user: Anthropic's {"type":"error","error":{...}} or
 // OpenAI's {"error":{"message","type","code"}}.
 func (a *api) error(w http.ResponseWriter, status int, typ, msg string) {
+	a.writeError(w, status, typ, openaiErrCode[typ], msg)
+}
+
+// refuse answers a policy refusal (a model the policy does not allow, an
+// upstream whose attestation failed, a budget the gateway cannot price):
+// HTTP 400 with the API's invalid_request_error, code naming the refusal
+// on the OpenAI face. Every client shows a 400's message as it is
+// (Claude Code 2.1.330: "API Error: 400 <message>"; Codex 0.169.0 the
+// error body; Copilot CLI 1.0.102: "400 <message>"), while a 403 hides
+// it: Claude Code prefixes it with "Failed to authenticate." and Copilot
+// CLI replaces it by "Authentication failed with provider ... Check your
+// COPILOT_PROVIDER_API_KEY". 401 stays for a bad virtual key and 429 for
+// rate limits (docs/GATEWAY.md, "Errors the agent shows").
+func (a *api) refuse(w http.ResponseWriter, code, msg string) {
+	a.writeError(w, statusRefused, "invalid_request_error", code, msg)
+}
+
+// statusRefused is the HTTP status of a policy refusal (see refuse).
+const statusRefused = http.StatusBadRequest
+
+func (a *api) writeError(w http.ResponseWriter, status int, typ, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	var b []byte
 	if a.provider == "openai" {
-		b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": openaiErrCode[typ]}})
+		b, _ = json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": code}})
 	} else {
 		b, _ = json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
 	}
@@ -343,9 +386,9 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	if !g.pol.ModelAllowed(rq.classification, qualified) {
 		reason = fmt.Sprintf("model %s not allowed for %s code", qualified, rq.classification)
 		allowed := g.pol.Models.Allow[rq.classification]
-		apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
-			"warden gateway: the policy does not allow model %q to see %s code (allowed: %s). Choose an allowed model or ask your security team.",
-			qualified, rq.classification, listOrNone(allowed)))
+		a.refuse(w, "model_not_allowed", fmt.Sprintf(
+			"warden gateway: the policy does not allow model %s to see %s code (allowed: %s). Choose an allowed model or ask your security team.",
+			plainOrQuoted(qualified), rq.classification, listOrNone(allowed)))
 		return
 	}
 	needAttestation := slices.Contains(g.pol.Models.RequireAttestation, rq.classification)
@@ -380,13 +423,14 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 		if ref != nil {
 			reason = "limit " + ref.limit + ": " + ref.msg
 			g.metrics.limited(rq.key.ID, ref.limit)
-			status := http.StatusTooManyRequests
-			if ref.retryAfter > 0 {
-				w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(ref.retryAfter.Seconds()))))
-			} else {
-				status = http.StatusForbidden
+			if ref.retryAfter <= 0 {
+				// No wait makes it pass (a budget without a price): a
+				// refusal the user must see, not a rate limit to retry.
+				a.refuse(w, "limit_"+ref.limit, "warden gateway: "+ref.msg+".")
+				return
 			}
-			apiError(w, status, "rate_limit_error", "warden gateway: "+ref.msg+".")
+			w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(ref.retryAfter.Seconds()))))
+			apiError(w, http.StatusTooManyRequests, "rate_limit_error", "warden gateway: "+ref.msg+".")
 			return
 		}
 		defer func() {
@@ -396,21 +440,21 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	}
 	defer func() { g.metrics.tokens(rq.key.ID, rq.inTokens, rq.outTokens) }()
 
-	resp, up, att, err := g.forward(a, upstreamPath, r, out, needAttestation)
+	resp, up, att, err := g.forward(a, upstreamPath, r, out, rq.model, needAttestation)
 	var refusal *attestRefusal
 	if errors.As(err, &refusal) {
 		for _, f := range refusal.failures {
 			g.metrics.refused(f.upstream, f.check)
 		}
-		rq.status = http.StatusForbidden
+		rq.status = statusRefused
 		if needAttestation {
 			reason = fmt.Sprintf("%s code requires an attested confidential upstream: %s", rq.classification, refusal.detail())
-			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+			a.refuse(w, "attestation_failed", fmt.Sprintf(
 				"warden gateway: %s code requires an attested confidential upstream, and none verified (%s). The request was not sent; ask your security team to check the upstream's attestation.",
 				rq.classification, refusal.detail()))
 		} else {
 			reason = "attestation failed: " + refusal.detail()
-			apiError(w, http.StatusForbidden, "permission_error", fmt.Sprintf(
+			a.refuse(w, "attestation_failed", fmt.Sprintf(
 				"warden gateway: the confidential upstream for this model failed attestation (%s). The request was not sent.", refusal.detail()))
 		}
 		return
@@ -444,6 +488,12 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		w.Header().Del("Content-Length")
 		w.WriteHeader(resp.StatusCode)
+		// The status and headers leave now, not with the first event: a
+		// model may take seconds to its first token, and the client then
+		// knows its request was accepted.
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
 		var write func(io.Writer, []byte)
 		switch a {
 		case apiChat:
@@ -459,24 +509,54 @@ func (g *Gateway) handle(a *api, upstreamPath string, w http.ResponseWriter, r *
 		pumpSSE(w, resp.Body, write)
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := readAnswer(resp)
 	if err != nil {
 		reason = "reading upstream: " + err.Error()
 	}
 	if ph.Len() > 0 {
 		data = restoreJSON(data, ph, a.provider == "openai")
 	}
-	var u struct {
-		Usage usage `json:"usage"`
-	}
-	if json.Unmarshal(data, &u) == nil {
-		rq.inTokens, rq.outTokens = u.Usage.in(), u.Usage.out()
+	if u, ok := answerUsage(data); ok {
+		rq.inTokens, rq.outTokens = u.in(), u.out()
 	}
 	// The answer is complete only after the deferred audit event is
 	// written: a client that has its answer finds the event in the log.
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(resp.StatusCode)
 	w.Write(data)
+}
+
+// plainOrQuoted returns a model name as it is when it is made of the
+// characters model names use, quoted otherwise: refusals name the model
+// without quotes because some clients show the error body JSON-escaped
+// (Codex prints \"quotes\"), and a name from the client with spaces or
+// control characters must not read as part of the sentence.
+func plainOrQuoted(s string) string {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._/:@*", c)) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// maxAnswer is the largest JSON answer passed on.
+const maxAnswer = 64 << 20
+
+// readAnswer reads a JSON answer of at most maxAnswer bytes: into one
+// buffer of the announced size when the upstream gave its length (the
+// usual case), growing as io.ReadAll otherwise.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > maxAnswer {
+		return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	}
+	b := make([]byte, n)
+	m, err := io.ReadFull(resp.Body, b)
+	if err == nil {
+		return b, nil
+	}
+	return b[:m], err
 }
 
 func listOrNone(l []string) string {
@@ -515,15 +595,16 @@ func (r *attestRefusal) detail() string {
 // 429 or a 5xx, as long as nothing has been sent to the client. A
 // confidential upstream is used only with a verified attestation, over a
 // connection whose TLS key is the attested one; with needAttestation only
-// confidential upstreams are candidates.
-func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, needAttestation bool) (*http.Response, *Upstream, *attestation, error) {
+// confidential upstreams are candidates. model is the request's real
+// model (aliases resolved), as in body.
+func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, model string, needAttestation bool) (*http.Response, *Upstream, *attestation, error) {
 	var cands []*Upstream
 	for i := range g.cfg.Upstreams {
 		u := &g.cfg.Upstreams[i]
 		if u.Provider != a.provider || (needAttestation && !u.Confidential) {
 			continue
 		}
-		if len(u.Models) == 0 || matchAny(u.Models, modelOf(body)) {
+		if len(u.Models) == 0 || matchAny(u.Models, model) {
 			cands = append(cands, u)
 		}
 	}
@@ -538,16 +619,19 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, nee
 		if err != nil {
 			return nil, err
 		}
+		// The allowlisted headers' values are shared with the incoming
+		// request (neither is changed), not copied; the names are
+		// canonical already.
 		for _, h := range a.passHeaders {
-			if v := r.Header.Get(h); v != "" {
-				req.Header.Set(h, v)
+			if v := r.Header[h]; len(v) > 0 && v[0] != "" {
+				req.Header[h] = v[:1]
 			}
 		}
-		if u.APIKeyEnv != "" {
+		if k := g.providerKeys[u]; k != nil {
 			if a.provider == "openai" {
-				req.Header.Set("Authorization", "Bearer "+g.getenv(u.APIKeyEnv))
+				req.Header["Authorization"] = k.bearer
 			} else {
-				req.Header.Set("x-api-key", g.getenv(u.APIKeyEnv))
+				req.Header["X-Api-Key"] = k.plain
 			}
 		}
 		return req, nil
@@ -573,7 +657,11 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, nee
 			case <-time.After(time.Duration(50*i) * time.Millisecond):
 			}
 		}
-		client := g.client
+		// The transport, not http.Client: an upstream's redirect is not
+		// followed (http.Client would resend the body and the provider key
+		// in x-api-key, which it does not strip, to wherever it points),
+		// and the request skips the client's header copies.
+		rt := g.client.Transport
 		var (
 			at *attestor
 			st *attestation
@@ -585,13 +673,13 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, nee
 				attestFail(err)
 				continue
 			}
-			client = at.client
+			rt = at.client.Transport
 		}
 		req, err := newReq(u)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		resp, err := client.Do(req)
+		resp, err := rt.RoundTrip(req)
 		if err != nil && at != nil && at.takeMismatch() {
 			// A new connection met another TLS key (a restarted or
 			// replaced machine): attest it, then try once more.
@@ -602,7 +690,7 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, nee
 			if req, err = newReq(u); err != nil {
 				return nil, nil, nil, err
 			}
-			resp, err = client.Do(req)
+			resp, err = rt.RoundTrip(req)
 			if err != nil && at.takeMismatch() {
 				attestFail(&attestFailure{upstream: u.Name, check: checkTLSKey,
 					err: fmt.Errorf("%w: the connection's TLS key differs from the key the evidence was bound to", attest.ErrUnverified)})
@@ -610,7 +698,7 @@ func (g *Gateway) forward(a *api, path string, r *http.Request, body []byte, nee
 			}
 		}
 		if err != nil {
-			lastErr = fmt.Errorf("%s: %v", u.Name, errors.Unwrap(err))
+			lastErr = fmt.Errorf("%s: %v", u.Name, err)
 			continue
 		}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
@@ -637,11 +725,6 @@ func matchAny(globs []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func modelOf(body []byte) string {
-	h, _ := scanRequest(body, nil)
-	return h.Model
 }
 
 // pumpSSE copies an event stream to the client event by event, flushing

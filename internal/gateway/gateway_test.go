@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/policy"
@@ -278,10 +279,10 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"no key", nil, "", "claude-sonnet-4-5", "hi", nil, 401, "authentication_error"},
 		{"provider key instead of a virtual key", nil, "sk-ant-whatever", "claude-sonnet-4-5", "hi", nil, 401, "virtual key"},
-		{"model not allowed for the classification", nil, confKey, "claude-sonnet-4-5", "hi", nil, 403, "does not allow model"},
-		{"header raises the classification", nil, agentKey, "claude-sonnet-4-5", "hi", []string{HeaderClassification, "confidential"}, 403, "confidential"},
+		{"model not allowed for the classification", nil, confKey, "claude-sonnet-4-5", "hi", nil, 400, "does not allow model"},
+		{"header raises the classification", nil, agentKey, "claude-sonnet-4-5", "hi", []string{HeaderClassification, "confidential"}, 400, "confidential"},
 		{"bad classification header", nil, agentKey, "claude-sonnet-4-5", "hi", []string{HeaderClassification, "secret"}, 400, "not one of"},
-		{"restricted code needs attestation", nil, restrKey, "claude-sonnet-4-5", "hi", nil, 403, "not allow"},
+		{"restricted code needs attestation", nil, restrKey, "claude-sonnet-4-5", "hi", nil, 400, "not allow"},
 		{"secrets blocked by policy", &block, agentKey, "claude-sonnet-4-5", "aws_access_key_id=" + keyID + "\naws_secret_access_key=" + keySecret, nil, 400, "aws"},
 	}
 	for _, tt := range tests {
@@ -318,7 +319,7 @@ func TestAttestationRequiredFailsClosed(t *testing.T) {
 	pol.Models.Allow = map[policy.Classification][]string{policy.Restricted: {"anthropic/*"}}
 	gw, _ := newGateway(t, &pol, up)
 	resp, body := post(t, gw.URL, restrKey, prompt("claude-sonnet-4-5", "hi", false))
-	if resp.StatusCode != 403 || !strings.Contains(body, "attested") || up.calls() != 0 {
+	if resp.StatusCode != 400 || !strings.Contains(body, "attested") || up.calls() != 0 {
 		t.Errorf("restricted code without a verified attested upstream: %d %s (upstream calls %d)", resp.StatusCode, body, up.calls())
 	}
 }
@@ -330,6 +331,72 @@ func TestFallbackToTheNextUpstream(t *testing.T) {
 	resp, body := post(t, gw.URL, agentKey, prompt("claude-sonnet-4-5", "hello", false))
 	if resp.StatusCode != 200 || !strings.Contains(body, "echo: hello") || bad.calls() != 1 || good.calls() != 1 {
 		t.Errorf("got %d %s; calls bad=%d good=%d", resp.StatusCode, body, bad.calls(), good.calls())
+	}
+}
+
+// An upstream's redirect is passed back, never followed: following it
+// would resend the prompt and the provider key (x-api-key, which
+// http.Client does not strip) to wherever it points.
+func TestUpstreamRedirectIsNotFollowed(t *testing.T) {
+	elsewhere := newUpstream(t, echoAnswer)
+	redirecting := newUpstream(t, func(w http.ResponseWriter, _ []byte) {
+		w.Header().Set("Location", elsewhere.srv.URL+"/v1/messages")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	})
+	gw, _ := newGateway(t, nil, redirecting)
+	resp, body := post(t, gw.URL, agentKey, prompt("claude-sonnet-4-5", "hello", false))
+	if resp.StatusCode != http.StatusTemporaryRedirect || redirecting.calls() != 1 || elsewhere.calls() != 0 {
+		t.Errorf("got %d %s; calls redirecting=%d elsewhere=%d, want the 307 passed back and nothing elsewhere",
+			resp.StatusCode, body, redirecting.calls(), elsewhere.calls())
+	}
+	if resp.Header.Get("Location") != "" {
+		t.Errorf("the upstream's Location reached the client: %q", resp.Header.Get("Location"))
+	}
+}
+
+// A streamed answer's status and headers reach the client as soon as the
+// upstream sent them, before its first event: the upstream here sends
+// nothing more until the client has its headers.
+func TestStreamHeadersLeaveBeforeTheFirstEvent(t *testing.T) {
+	release := make(chan struct{})
+	up := newUpstream(t, func(w http.ResponseWriter, _ []byte) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+		fmt.Fprint(w, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+	})
+	gw, _ := newGateway(t, nil, up)
+	b, _ := json.Marshal(prompt("claude-sonnet-4-5", "hello", true))
+	req, _ := http.NewRequest(http.MethodPost, gw.URL+"/v1/messages", bytes.NewReader(b))
+	req.Header.Set("x-api-key", agentKey)
+	got := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			resp = nil
+		}
+		got <- resp
+	}()
+	var resp *http.Response
+	select {
+	case resp = <-got:
+	case <-time.After(20 * time.Second):
+		close(release)
+		t.Fatal("the client got no headers while the upstream held back its first event")
+	}
+	close(release)
+	if resp == nil {
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || !strings.Contains(string(body), "message_stop") {
+		t.Errorf("got %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }
 

@@ -32,7 +32,7 @@ func TestAmbiguousModelIsRefused(t *testing.T) {
 		{"duplicate model, allowed one first", `{"model":"claude-haiku-4-5","model":"claude-opus-4-1","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, 400, `model\" twice`},
 		// encoding/json would read "Model" as the model; the upstream reads
 		// only "model": the policy must judge the latter.
-		{"other case is not the model", `{"model":"claude-opus-4-1","Model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, 403, "does not allow model"},
+		{"other case is not the model", `{"model":"claude-opus-4-1","Model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, 400, "does not allow model"},
 		{"not JSON", `{"model":"claude-haiku-4-5",`, 400, "not valid JSON"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

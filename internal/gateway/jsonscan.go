@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -454,4 +456,75 @@ func hex4(b []byte, i int) (rune, bool) {
 		}
 	}
 	return r, true
+}
+
+// answerUsage reads the token counts of a JSON answer as
+// json.Unmarshal(data, &struct{Usage usage `json:"usage"`}{}) would (ok
+// false where that fails), without decoding the rest of the answer into
+// anything: the body is checked in one pass and only the value of each
+// top-level key matching "usage" (case-insensitively, as encoding/json
+// matches; duplicates applied in order) is decoded.
+func answerUsage(data []byte) (u usage, ok bool) {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	s := scanner{b: data, depth: 1, buf: sc.buf[:0], stack: sc.stack[:0]}
+	defer func() { sc.buf, sc.stack = s.buf[:0], s.stack[:0] }()
+	s.ws()
+	if s.i+4 <= len(s.b) && string(s.b[s.i:s.i+4]) == "null" {
+		s.i += 4
+		s.ws()
+		return u, s.i == len(s.b)
+	}
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return u, false
+	}
+	var raws [][]byte
+	s.i++
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			key, err := s.key()
+			if err != nil {
+				return u, false
+			}
+			isUsage := bytes.EqualFold(key, []byte("usage"))
+			s.ws()
+			if s.peek() != ':' {
+				return u, false
+			}
+			s.i++
+			s.ws()
+			start := s.i
+			if err := s.value(); err != nil {
+				return u, false
+			}
+			if isUsage {
+				raws = append(raws, data[start:s.i])
+			}
+			s.ws()
+			c := s.peek()
+			s.i++
+			if c == '}' {
+				break
+			}
+			if c != ',' {
+				return u, false
+			}
+		}
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		return u, false
+	}
+	ok = true
+	for _, raw := range raws {
+		// Into the same value, as encoding/json does with a repeated key.
+		if json.Unmarshal(raw, &u) != nil {
+			ok = false
+		}
+	}
+	return u, ok
 }

@@ -241,3 +241,55 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// answerUsage must read what json.Unmarshal into a struct with a usage
+// field reads, and fail where it fails.
+func usageByEncodingJSON(data []byte) (usage, bool) {
+	var v struct {
+		Usage usage `json:"usage"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return usage{}, false
+	}
+	return v.Usage, true
+}
+
+var usageSeeds = []string{
+	`{"id":"msg","type":"message","content":[{"type":"text","text":"hi \"usage\": {}"}],"usage":{"input_tokens":1200,"output_tokens":40}}`,
+	`{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}`,
+	`{"usage":{"input_tokens":1},"usage":{"output_tokens":2}}`,
+	`{"usage":{"input_tokens":1},"usage":null}`,
+	`{"Usage":{"input_tokens":5},"USAGE":{"output_tokens":6}}`,
+	`{"u\u0073age":{"input_tokens":9}}`,
+	"{\"u\u017fage\":{\"input_tokens\":9}}",
+	`{"usage":{"input_tokens":"x"}}`,
+	`{"usage":{"input_tokens":1.5}}`,
+	`{"usage":"none"}`,
+	`{"usage":{"input_tokens":3}} trailing`,
+	`null`, ` null `, `[]`, `"s"`, `{}`, `{"a":1,}`, `{"usage":{"input_tokens":3}`, ``, `{"nested":{"usage":{"input_tokens":4}}}`,
+	`{"usage":{"input_tokens":99999999999999999999}}`,
+	`{"usage":{"input_tokens":-2,"output_tokens":0}}`,
+}
+
+func TestAnswerUsageMatchesEncodingJSON(t *testing.T) {
+	for _, s := range usageSeeds {
+		gotU, gotOK := answerUsage([]byte(s))
+		wantU, wantOK := usageByEncodingJSON([]byte(s))
+		if gotOK != wantOK || (gotOK && gotU != wantU) {
+			t.Errorf("answerUsage(%q) = %+v, %v; encoding/json: %+v, %v", s, gotU, gotOK, wantU, wantOK)
+		}
+	}
+}
+
+func FuzzAnswerUsage(f *testing.F) {
+	for _, s := range usageSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		gotU, gotOK := answerUsage(data)
+		wantU, wantOK := usageByEncodingJSON(data)
+		if gotOK != wantOK || (gotOK && gotU != wantU) {
+			t.Errorf("answerUsage(%q) = %+v, %v; encoding/json: %+v, %v", data, gotU, gotOK, wantU, wantOK)
+		}
+	})
+}

@@ -151,8 +151,8 @@ func TestSpendBudgetWithoutAPriceFailsClosed(t *testing.T) {
 	up := newUpstream(t, echoAnswer)
 	gw, _ := newGatewayWith(t, nil, withLimits(Limits{SpendPerDay: 5}, Price{Model: "openai/*", InputPerMTok: 1}), up)
 	resp, body := post(t, gw.URL, agentKey, prompt("claude-sonnet-4-5", "hi", false))
-	if resp.StatusCode != 403 || !strings.Contains(body, "no price") || up.calls() != 0 {
-		t.Errorf("got %d %s (upstream calls %d), want a 403 naming the missing price", resp.StatusCode, body, up.calls())
+	if resp.StatusCode != 400 || !strings.Contains(body, "no price") || up.calls() != 0 {
+		t.Errorf("got %d %s (upstream calls %d), want a 400 naming the missing price", resp.StatusCode, body, up.calls())
 	}
 }
 

@@ -6,20 +6,29 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/wardenhq/warden/internal/audit"
 )
 
 // metrics are exposed in the Prometheus text format on /metrics. They
 // count requests by decision, redacted secrets, and the time the gateway
-// held each request (a histogram).
+// held each request (a histogram). What every request updates is atomic
+// (no lock on the hot path); the per-key and per-upstream counters, updated
+// only by requests with limits, tokens or attestation, share a mutex.
 type metrics struct {
-	mu         sync.Mutex
-	requests   map[string]uint64
-	redactions uint64
-	buckets    []float64
-	counts     []uint64
-	sum        float64
-	total      uint64
+	allowed, denied atomic.Uint64
+	redactions      atomic.Uint64
+	// counts[i] is the requests that took at most buckets[i] and more
+	// than buckets[i-1] (the exposition sums them); counts[len(buckets)]
+	// those above the last bucket.
+	counts [len(histBuckets) + 1]atomic.Uint64
+	sumNs  atomic.Int64
+
+	mu sync.Mutex
+	// requests by any other decision (none today)
+	requests map[string]uint64
 	// per virtual key
 	limitedBy map[[2]string]uint64 // key, limit
 	tokensBy  map[[2]string]uint64 // key, direction
@@ -29,29 +38,39 @@ type metrics struct {
 	refusedBy map[[2]string]uint64 // upstream, failed check
 }
 
+// histBuckets are the upper bounds of the request-time histogram.
+var histBuckets = [...]time.Duration{100 * time.Microsecond, 500 * time.Microsecond, time.Millisecond,
+	5 * time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	500 * time.Millisecond, time.Second, 5 * time.Second, 30 * time.Second, 120 * time.Second}
+
 func newMetrics() *metrics {
 	return &metrics{
 		requests:  map[string]uint64{},
-		buckets:   []float64{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120},
-		counts:    make([]uint64, 12),
 		limitedBy: map[[2]string]uint64{}, tokensBy: map[[2]string]uint64{}, spendBy: map[string]int64{},
 		attestBy: map[[2]string]uint64{}, refusedBy: map[[2]string]uint64{},
 	}
 }
 
 func (m *metrics) observe(decision string, redactions int, d time.Duration) {
-	s := d.Seconds()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[decision]++
-	m.redactions += uint64(redactions)
-	m.sum += s
-	m.total++
-	for i, b := range m.buckets {
-		if s <= b {
-			m.counts[i]++
-		}
+	switch decision {
+	case audit.DecisionAllow:
+		m.allowed.Add(1)
+	case audit.DecisionDeny:
+		m.denied.Add(1)
+	default:
+		m.mu.Lock()
+		m.requests[decision]++
+		m.mu.Unlock()
 	}
+	if redactions > 0 {
+		m.redactions.Add(uint64(redactions))
+	}
+	m.sumNs.Add(int64(d))
+	i := 0
+	for i < len(histBuckets) && d > histBuckets[i] {
+		i++
+	}
+	m.counts[i].Add(1)
 }
 
 func (m *metrics) limited(key, limit string) {
@@ -114,25 +133,38 @@ func (m *metrics) serve(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	fmt.Fprintln(w, "# HELP warden_gateway_requests_total Requests by decision.")
 	fmt.Fprintln(w, "# TYPE warden_gateway_requests_total counter")
-	keys := make([]string, 0, len(m.requests))
-	for k := range m.requests {
+	byDecision := map[string]uint64{}
+	for k, v := range m.requests {
+		byDecision[k] = v
+	}
+	if n := m.allowed.Load(); n > 0 {
+		byDecision[audit.DecisionAllow] += n
+	}
+	if n := m.denied.Load(); n > 0 {
+		byDecision[audit.DecisionDeny] += n
+	}
+	keys := make([]string, 0, len(byDecision))
+	for k := range byDecision {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(w, "warden_gateway_requests_total{decision=%q} %d\n", k, m.requests[k])
+		fmt.Fprintf(w, "warden_gateway_requests_total{decision=%q} %d\n", k, byDecision[k])
 	}
 	fmt.Fprintln(w, "# HELP warden_gateway_redactions_total Secrets replaced by placeholders in prompts.")
 	fmt.Fprintln(w, "# TYPE warden_gateway_redactions_total counter")
-	fmt.Fprintf(w, "warden_gateway_redactions_total %d\n", m.redactions)
+	fmt.Fprintf(w, "warden_gateway_redactions_total %d\n", m.redactions.Load())
 	fmt.Fprintln(w, "# HELP warden_gateway_request_seconds Time from request to the end of the answer.")
 	fmt.Fprintln(w, "# TYPE warden_gateway_request_seconds histogram")
-	for i, b := range m.buckets {
-		fmt.Fprintf(w, "warden_gateway_request_seconds_bucket{le=\"%g\"} %d\n", b, m.counts[i])
+	var cum uint64
+	for i, b := range histBuckets {
+		cum += m.counts[i].Load()
+		fmt.Fprintf(w, "warden_gateway_request_seconds_bucket{le=\"%g\"} %d\n", b.Seconds(), cum)
 	}
-	fmt.Fprintf(w, "warden_gateway_request_seconds_bucket{le=\"+Inf\"} %d\n", m.total)
-	fmt.Fprintf(w, "warden_gateway_request_seconds_sum %g\n", m.sum)
-	fmt.Fprintf(w, "warden_gateway_request_seconds_count %d\n", m.total)
+	cum += m.counts[len(histBuckets)].Load()
+	fmt.Fprintf(w, "warden_gateway_request_seconds_bucket{le=\"+Inf\"} %d\n", cum)
+	fmt.Fprintf(w, "warden_gateway_request_seconds_sum %g\n", time.Duration(m.sumNs.Load()).Seconds())
+	fmt.Fprintf(w, "warden_gateway_request_seconds_count %d\n", cum)
 	writePairCounter(w, "warden_gateway_limited_total", "Requests refused by a virtual key's limit or budget.", "key", "limit", m.limitedBy)
 	writePairCounter(w, "warden_gateway_tokens_total", "Tokens reported by the upstreams, per virtual key.", "key", "direction", m.tokensBy)
 	writePairCounter(w, "warden_gateway_attestations_total", "Attestations of confidential upstreams, by result (verified or the check that failed).", "upstream", "result", m.attestBy)

@@ -303,8 +303,8 @@ func TestOpenAIRefusalsUseTheOpenAIErrorShape(t *testing.T) {
 	}{
 		{"no key chat", "/v1/chat/completions", "", "gpt-5", 401, "invalid_api_key"},
 		{"no key responses", "/v1/responses", "", "gpt-5", 401, "invalid_api_key"},
-		{"model not allowed", "/v1/chat/completions", confKey, "gpt-5", 403, "model_not_allowed"},
-		{"model not allowed responses", "/v1/responses", confKey, "gpt-5", 403, "model_not_allowed"},
+		{"model not allowed", "/v1/chat/completions", confKey, "gpt-5", 400, "model_not_allowed"},
+		{"model not allowed responses", "/v1/responses", confKey, "gpt-5", 400, "model_not_allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

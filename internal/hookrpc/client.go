@@ -30,6 +30,13 @@ const (
 // tests and for checking a setup).
 const ServerEnv = "WARDEN_HOOK_SERVER"
 
+// FastEnv is set by the C client (clients/warden-hook-c) when it hands a
+// hook over to this one. "timeout": the server took the request and did not
+// answer within the hook's timeout plus the grace; the answer is the same
+// deny this client gives then, without deciding again (which would double
+// the wait). The variable is never forwarded to a decision.
+const FastEnv = "WARDEN_HOOK_FAST_FAILED"
+
 // IdleEnv is how long a server started by warden-hook waits for requests
 // before it exits (a Go duration; default 15m).
 const IdleEnv = "WARDEN_HOOK_SERVER_IDLE"
@@ -59,10 +66,12 @@ type Client struct {
 // when one is running for this warden binary, else `warden hook` run as a
 // process (and a server started for next time), else a deny.
 func (c *Client) Run(ctx context.Context) int {
-	agent := ""
-	if len(c.Args) > 0 {
-		agent = c.Args[0]
+	agent := agentOf(c.Args)
+	timeout := HookTimeout(c.Args)
+	if c.Getenv(FastEnv) == "timeout" {
+		return c.write(timeoutDeny(agent, timeout))
 	}
+	c.Environ = withoutFastEnv(c.Environ)
 	stdin, rest, err := readUpTo(c.Stdin, MaxStdin)
 	if err != nil {
 		return c.write(Deny(agent, "cannot read the hook input: "+err.Error()+"; the action is denied (fail closed)"))
@@ -74,7 +83,6 @@ func (c *Client) Run(ctx context.Context) int {
 	if warden == "" {
 		return c.write(Deny(agent, "warden is not installed next to warden-hook or on PATH; the action is denied (fail closed)"))
 	}
-	timeout := HookTimeout(c.Args)
 	mode := c.Getenv(ServerEnv)
 	spawn := false
 	if rest == nil && mode != "off" && c.Dir != "" {
@@ -130,7 +138,7 @@ func (c *Client) ask(warden string, stdin []byte, timeout time.Duration) (*Respo
 	case errors.Is(err, errTimeout):
 		// The server took the request and did not decide in time; running
 		// the decision again would double the wait the agent sees.
-		return Deny(agentOf(c.Args), "the warden guard server did not answer within "+(timeout+answerGrace).String()+"; the action is denied (fail closed)"), false
+		return timeoutDeny(agentOf(c.Args), timeout), false
 	case err != nil:
 		// Dead or garbled: never trusted as an answer.
 		return nil, true
@@ -138,6 +146,28 @@ func (c *Client) ask(warden string, stdin []byte, timeout time.Duration) (*Respo
 		return nil, true
 	}
 	return resp, false
+}
+
+// timeoutDeny is the answer when the server took the request and did not
+// answer in time.
+func timeoutDeny(agent string, timeout time.Duration) *Response {
+	return Deny(agent, "the warden guard server did not answer within "+(timeout+answerGrace).String()+"; the action is denied (fail closed)")
+}
+
+// withoutFastEnv is env without FastEnv.
+func withoutFastEnv(env []string) []string {
+	for i, kv := range env {
+		if strings.HasPrefix(kv, FastEnv+"=") {
+			out := append([]string{}, env[:i]...)
+			for _, kv := range env[i+1:] {
+				if !strings.HasPrefix(kv, FastEnv+"=") {
+					out = append(out, kv)
+				}
+			}
+			return out
+		}
+	}
+	return env
 }
 
 // exec runs `warden hook` with the same arguments and input;

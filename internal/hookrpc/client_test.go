@@ -41,21 +41,29 @@ func TestMain(m *testing.M) {
 		}
 	}
 	bin = dir
+	if err := buildFastClients(root); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if asanBin != "" {
+		os.RemoveAll(asanBin)
+	}
 	os.Exit(code)
 }
 
 // sandbox is one user's world: a HOME, a runtime directory for the
 // server's socket, a project.
 type sandbox struct {
-	t       *testing.T
+	t       testing.TB
 	env     []string
 	runtime string
 	proj    string
 }
 
-func newSandbox(t *testing.T) *sandbox {
+func newSandbox(t testing.TB) *sandbox {
 	t.Helper()
 	rt, err := os.MkdirTemp("", "wh") // short: the socket path must fit
 	if err != nil {
@@ -191,22 +199,32 @@ func cases(t *testing.T, proj string) []hookCase {
 	)
 }
 
-// TestThinClientEquivalent: `warden-hook <args>` answered by the guard
-// server is byte for byte `warden hook <args>`: stdout, stderr, exit code.
+// TestThinClientEquivalent: `warden-hook <args>` and `warden-hook-c
+// <args>` answered by the guard server are byte for byte `warden hook
+// <args>`: stdout, stderr, exit code. Both run beside a warden-hook that
+// only says it ran (fastOnly), so neither can pass by falling back.
 func TestThinClientEquivalent(t *testing.T) {
 	s := newSandbox(t)
-	s.thin([]string{"claude"}, bash(s.proj, "ls")) // starts the server
-	s.waitServer()
+	dir := fastOnly(t)
+	s.serveFor(dir)
 	cs := cases(t, s.proj)
 	if len(cs) < 80 {
 		t.Fatalf("only %d cases", len(cs))
 	}
 	for _, c := range cs {
-		want := s.full(c.args, c.input)
-		got := s.thin(c.args, c.input, hookrpc.ServerEnv+"=require")
-		if diff := cmp.Diff(want, got); diff != "" {
+		want := s.fullIn(dir, c.args, c.input)
+		thin := s.run(append([]string{filepath.Join(dir, "warden-hook-go")}, c.args...), c.input, hookrpc.ServerEnv+"=require")
+		if diff := cmp.Diff(want, thin); diff != "" {
 			t.Errorf("%s: (-warden hook +warden-hook):\n%s", c.name, diff)
 		}
+		fast := s.fastIn(dir, c.args, c.input)
+		if diff := cmp.Diff(want, fast); diff != "" {
+			t.Errorf("%s: (-warden hook +warden-hook-c):\n%s", c.name, diff)
+		}
+	}
+	// The Go client's switch to turn the server off holds for the C one.
+	if got := s.fastIn(dir, []string{"claude"}, bash(s.proj, "ls"), hookrpc.ServerEnv+"=off"); got.Exit != 99 {
+		t.Errorf("%s=off: %+v, want the Go client run", hookrpc.ServerEnv, got)
 	}
 }
 
@@ -321,7 +339,7 @@ func TestThinClientFallback(t *testing.T) {
 
 // fakeServer listens on sock and handles each connection with h, after
 // reading the request header. stop closes it.
-func fakeServer(t *testing.T, sock string, h func(net.Conn)) (stop func()) {
+func fakeServer(t testing.TB, sock string, h func(net.Conn)) (stop func()) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 		t.Fatal(err)

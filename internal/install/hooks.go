@@ -3,6 +3,7 @@ package install
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -95,8 +96,9 @@ var specs = map[string]hookSpec{
 func HookFile(agent string) string { return specs[agent].file }
 
 // isWardenCommand reports whether a hook command already calls warden's
-// hook for agent: `warden hook <agent>` or the thin client `warden-hook
-// <agent>` (any path to the binary, any flags after it).
+// hook for agent: `warden hook <agent>` or a thin client, `warden-hook
+// <agent>` or `warden-hook-c <agent>` (any path to the binary, any flags
+// after it).
 func isWardenCommand(cmd, agent string) bool {
 	f := strings.Fields(cmd)
 	for i := 0; i < len(f); i++ {
@@ -109,7 +111,7 @@ func isWardenCommand(cmd, agent string) bool {
 				continue
 			}
 			rest = rest[1:]
-		case "warden-hook": // the thin client: `warden-hook <agent>`
+		case "warden-hook", "warden-hook-c": // the thin clients: `warden-hook[-c] <agent>`
 		default:
 			continue
 		}
@@ -210,8 +212,8 @@ func mergeHooks(name string, root *object, sp hookSpec, o *Options) (bool, error
 }
 
 // upgradeToThin rewrites handlers that run exactly what init writes without
-// the thin client (`<warden> hook <agent>[ extra]`) to run warden-hook,
-// when there is one; a handler the user changed is left alone. It reports
+// the thin client (`<warden> hook <agent>[ extra]`), or with the Go thin
+// client when the C one is now installed, to run the thin client there is; a handler the user changed is left alone. It reports
 // whether anything changed.
 func upgradeToThin(list *array, sp hookSpec, ev hookEvent, o *Options) bool {
 	if o.HookCommand == "" {
@@ -221,13 +223,17 @@ func upgradeToThin(list *array, sp hookSpec, ev hookEvent, o *Options) bool {
 	if sp.agent == Cursor {
 		extra = ""
 	}
-	old := o.WardenCommand + " hook " + sp.agent + extra
+	olds := []string{o.WardenCommand + " hook " + sp.agent + extra}
+	if goThin, ok := strings.CutSuffix(o.HookCommand, "warden-hook-c"); ok {
+		// The Go client written by an earlier init, spelled the same way.
+		olds = append(olds, goThin+"warden-hook "+sp.agent+extra)
+	}
 	upgrade := func(h any) bool {
 		ho, ok := h.(*object)
 		if !ok {
 			return false
 		}
-		if s, ok := ho.vals[sp.commandKey].(string); ok && s == old {
+		if s, ok := ho.vals[sp.commandKey].(string); ok && slices.Contains(olds, s) {
 			ho.set(sp.commandKey, hookCommand(o, sp.agent)+extra)
 			return true
 		}
@@ -310,6 +316,56 @@ func kind(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// WardenCommands are the distinct command lines in the configuration file
+// at path that call warden's hook for agent, in file order.
+func WardenCommands(agent, path string) ([]string, error) {
+	sp, ok := specs[agent]
+	if !ok {
+		return nil, fmt.Errorf("unknown agent %q", agent)
+	}
+	data, _, err := readExisting(path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := parseJSONObject(path, data)
+	if err != nil {
+		return nil, err
+	}
+	var cmds []string
+	add := func(h any) {
+		o, ok := h.(*object)
+		if !ok {
+			return
+		}
+		for _, key := range []string{sp.commandKey, "command", "bash"} {
+			if s, ok := o.vals[key].(string); ok && isWardenCommand(s, sp.agent) && !slices.Contains(cmds, s) {
+				cmds = append(cmds, s)
+			}
+		}
+	}
+	hooks, _ := root.vals["hooks"].(*object)
+	if hooks == nil {
+		return nil, nil
+	}
+	for _, ev := range sp.events {
+		list, _ := hooks.vals[ev.name].(*array)
+		if list == nil {
+			continue
+		}
+		for _, item := range list.items {
+			add(item)
+			if g, ok := item.(*object); ok && sp.layout != flat {
+				if hs, ok := g.vals["hooks"].(*array); ok {
+					for _, h := range hs.items {
+						add(h)
+					}
+				}
+			}
+		}
+	}
+	return cmds, nil
 }
 
 // Configured reports which of an agent's events call warden in the

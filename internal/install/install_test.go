@@ -270,6 +270,10 @@ func TestIsWardenCommand(t *testing.T) {
 		{"warden-hook gemini", Claude, false},
 		{"warden-hooks claude", Claude, false},
 		{"warden-hook", Claude, true},
+		{"warden-hook-c claude", Claude, true},
+		{"/opt/bin/warden-hook-c copilot --event postToolUse", Copilot, true},
+		{"warden-hook-c gemini", Claude, false},
+		{"warden-hook-cc claude", Claude, false},
 		{"./audit.sh", Claude, false},
 		{"", Claude, false},
 	}
@@ -366,6 +370,20 @@ func TestUpgradeToThinClient(t *testing.T) {
 			have, missing, err := Configured(a, path)
 			if err != nil || len(missing) > 0 || len(have) == 0 {
 				t.Errorf("Configured: have %v, missing %v, err %v", have, missing, err)
+			}
+			// The C client installed later: the Go client's handlers move
+			// to it, the user's handler still stays.
+			o.HookCommand = "warden-hook-c"
+			final := apply()
+			if final == nil || bytes.Contains(final, []byte(`"warden-hook `+a)) || !bytes.Contains(final, []byte(`"warden-hook-c `+a)) || !bytes.Contains(final, []byte(`"warden hook `+a+` --timeout 2s`)) {
+				t.Errorf("not moved to warden-hook-c:\n%s", final)
+			}
+			if again := apply(); again != nil {
+				t.Errorf("a further run changed the file again:\n%s", again)
+			}
+			cmds, err := WardenCommands(a, path)
+			if err != nil || len(cmds) < 2 || !slices.Contains(cmds, "warden hook "+a+" --timeout 2s") || !strings.HasPrefix(cmds[0], "warden-hook-c "+a) && !strings.HasPrefix(cmds[1], "warden-hook-c "+a) {
+				t.Errorf("WardenCommands = %q, %v", cmds, err)
 			}
 		})
 	}

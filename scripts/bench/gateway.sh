@@ -24,6 +24,12 @@
 # is measured next. Each run prints p50/p90/p99/p99.9 per target and what
 # each gateway adds over the baseline. Run it on an idle machine and record
 # `uptime` with the figures (docs/PERFORMANCE.md, ## Gateway).
+#
+# PROFILE_DIR=DIR: serve warden with --debug-addr and save a CPU profile of
+# the real binary during each part-1 scenario (DIR/warden-SCENARIO.pprof,
+# DURATION in whole seconds, e.g. 10s; read with `go tool pprof -top
+# DIR/warden DIR/warden-json.pprof`, the binary is copied there too).
+# PEER=0: part 1 only (no portkey), for quick profiling runs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 rate=${1:-2000}
@@ -32,6 +38,8 @@ rounds=${3:-3}
 scenarios=${SCENARIOS:-json json-secret stream}
 size=${SIZE:-4096}
 peer_rate=${PEER_RATE:-200}
+profile_dir=${PROFILE_DIR:-}
+peer=${PEER:-1}
 PORTKEY_VERSION=1.15.2
 
 work=$(mktemp -d)
@@ -48,7 +56,7 @@ log "building warden and the load generator"
 
 pk="$BENCH_CACHE/portkey-$PORTKEY_VERSION"
 pkjs="$pk/node_modules/@portkey-ai/gateway/build/start-server.js"
-if [ ! -f "$pkjs" ]; then
+if [ "$peer" != 0 ] && [ ! -f "$pkjs" ]; then
   log "installing @portkey-ai/gateway@$PORTKEY_VERSION (npm) into $pk"
   command -v npm >/dev/null || { echo "gateway.sh: npm is needed (apt-get install nodejs npm)" >&2; exit 1; }
   mkdir -p "$pk"
@@ -96,18 +104,27 @@ models:
   secrets: redact
 EOF
 wport=$("$work/gwload" freeport)
-(cd "$work/gw" && BENCH_PROVIDER_KEY=sk-bench exec "$work/warden" gateway serve --config gateway.yaml --listen "127.0.0.1:$wport" >"$work/warden.log" 2>&1) &
+debug=()
+if [ -n "$profile_dir" ]; then
+  mkdir -p "$profile_dir"
+  cp "$work/warden" "$profile_dir/warden"
+  dport=$("$work/gwload" freeport)
+  debug=(--debug-addr "127.0.0.1:$dport")
+fi
+(cd "$work/gw" && BENCH_PROVIDER_KEY=sk-bench exec "$work/warden" gateway serve --config gateway.yaml --listen "127.0.0.1:$wport" "${debug[@]}" >"$work/warden.log" 2>&1) &
 wpid=$! # the subshell execs warden
 pids+=($wpid)
 wait_port "127.0.0.1:$wport" "warden gateway"
 
 # portkey: the open-source gateway's node server, headless; the provider
 # and the upstream's URL travel in its x-portkey-* headers.
-pport=$("$work/gwload" freeport)
-(cd "$pk" && NODE_ENV=production exec node "$pkjs" --port="$pport" --headless >"$work/portkey.log" 2>&1) &
-pkpid=$! # the subshell execs node: this is node's pid
-pids+=($pkpid)
-wait_port "127.0.0.1:$pport" "portkey gateway"
+if [ "$peer" != 0 ]; then
+  pport=$("$work/gwload" freeport)
+  (cd "$pk" && NODE_ENV=production exec node "$pkjs" --port="$pport" --headless >"$work/portkey.log" 2>&1) &
+  pkpid=$! # the subshell execs node: this is node's pid
+  pids+=($pkpid)
+  wait_port "127.0.0.1:$pport" "portkey gateway"
+fi
 
 # settle waits (at most 60 s) until the portkey process has used under 5%
 # of a CPU for a whole second.
@@ -141,7 +158,11 @@ scenario_flags() {
   esac
 }
 
-echo "warden $(git -C "$BENCH_ROOT" rev-parse --short HEAD), @portkey-ai/gateway $PORTKEY_VERSION (node $(node --version)), $(nproc) CPUs"
+if [ "$peer" != 0 ]; then
+  echo "warden $(git -C "$BENCH_ROOT" rev-parse --short HEAD), @portkey-ai/gateway $PORTKEY_VERSION (node $(node --version)), $(nproc) CPUs"
+else
+  echo "warden $(git -C "$BENCH_ROOT" rev-parse --short HEAD), $(nproc) CPUs (PEER=0: no portkey)"
+fi
 echo "load before: $(uptime)"
 echo
 echo "# Part 1: warden"
@@ -150,6 +171,14 @@ for sc in $scenarios; do
   echo "## scenario $sc, $rate req/s"
   ev0=$(events)
   cpu0=$(awk '{print $14+$15}' "/proc/$wpid/stat")
+  prof=
+  if [ -n "$profile_dir" ]; then
+    # The profile covers the whole scenario (both targets, warm-ups
+    # included; the direct target's turns add no warden samples).
+    secs=$(( (${dur%s} + 2) * rounds * 2 + 2 ))
+    curl -s -o "$profile_dir/warden-$sc.pprof" "http://127.0.0.1:$dport/debug/pprof/profile?seconds=$secs" &
+    prof=$!
+  fi
   # shellcheck disable=SC2046
   "$work/gwload" load -rate "$rate" -duration "$dur" -rounds "$rounds" -size "$size" $(scenario_flags "$sc") \
     -target "direct,http://$up,x-api-key=sk-bench" \
@@ -159,10 +188,16 @@ for sc in $scenarios; do
   # load inflates far less than latency.
   cpu1=$(awk '{print $14+$15}' "/proc/$wpid/stat")
   ev1=$(events)
+  [ -z "$prof" ] || wait "$prof" || true
   awk -v t=$((cpu1 - cpu0)) -v n=$((ev1 - ev0)) -v hz="$(getconf CLK_TCK)" \
     'BEGIN { if (n > 0) printf "warden gateway CPU per request: %.0f us (%d requests)\n", t / hz / n * 1e6, n }'
 done
 
+if [ "$peer" = 0 ]; then
+  echo
+  echo "load after: $(uptime)"
+  exit 0
+fi
 echo
 echo "# Part 2: side by side with @portkey-ai/gateway $PORTKEY_VERSION"
 for r in $rate $peer_rate; do

@@ -4,16 +4,20 @@
 # policy, including the audit-log append. Side by side, interleaved run by
 # run so that they share the machine's noise:
 #
-#   thin   warden-hook claude      the thin client, with a warm guard server
+#   c      warden-hook-c claude    the C thin client (scripts/install-hook-client),
+#                                  warm guard server
+#   thin   warden-hook claude      the Go thin client, warm guard server
 #   full   warden hook claude      the whole binary deciding in-process
 #   jq     a hand-written jq+grep hook of the kind people paste into settings
 #   hello  a Go hello-world: the floor for any Go process on this machine
+#   chello a static C hello-world: the floor for any process here
 #
 #   scripts/bench/hook-latency.sh [RUNS]      (default 1000)
 #
 # Prints p50/p90/p99/max per command (scripts/bench/hooklat measures: fork,
 # exec, wait, nothing else) and the load average. Needs jq (from apt if
-# missing) for the peer hook. Figures go to docs/PERFORMANCE.md
+# missing) for the peer hook and a C compiler (go env CC) for the C rows.
+# Figures go to docs/PERFORMANCE.md
 # (## Agent guard).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -46,6 +50,10 @@ import "os"
 func main() { os.Stdout.WriteString("{}\n") }
 GO
 (cd "$work/hello" && printf 'module hello\n\ngo 1.24\n' > go.mod && go build -trimpath -o "$work/bin/hello" .)
+scripts/install-hook-client "$work/bin" >&2
+cc=$(go env CC)
+printf '#include <unistd.h>\nint main(void) { return write(1, "{}\\n", 3) != 3; }\n' > "$work/hello/chello.c"
+$cc -O2 -static -o "$work/bin/chello" "$work/hello/chello.c" 2>/dev/null || $cc -O2 -o "$work/bin/chello" "$work/hello/chello.c"
 
 # A repository with no warden.yaml: the built-in policy applies.
 repo="$work/repo"
@@ -83,7 +91,7 @@ server_pid=$(sed -n 's/.*msg=serving .* pid=\([0-9]*\).*/\1/p' "$XDG_RUNTIME_DIR
 
 # Sanity: every path allows this payload with {} and exit 0; the thin
 # client must be answered by the server (require), not by a fallback.
-for c in "$work/bin/warden hook claude" "$work/bin/warden-hook claude"; do
+for c in "$work/bin/warden hook claude" "$work/bin/warden-hook claude" "$work/bin/warden-hook-c claude"; do
   out=$(WARDEN_HOOK_SERVER=require $c < "$work/payload.json")
   [ "$out" = "{}" ] || { echo "unexpected answer from $c: $out" >&2; exit 1; }
 done
@@ -91,9 +99,11 @@ export WARDEN_HOOK_SERVER=require
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$work/hooklat" -n "$runs" -warmup 20 -stdin "$work/payload.json" -- \
+  c "$work/bin/warden-hook-c" claude \; \
   thin "$work/bin/warden-hook" claude \; \
   full "$work/bin/warden" hook claude \; \
   jq "$work/peer-hook.sh" \; \
-  hello "$work/bin/hello"
+  hello "$work/bin/hello" \; \
+  chello "$work/bin/chello"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 ls -l "$work/bin" | awk 'NR>1 {printf "binary %-12s %6.1f MB\n", $NF, $5/1048576}'

@@ -93,6 +93,14 @@ type analyzer struct {
 	methods   map[string][]*Func
 	followed  map[followKey]bool
 	following int
+	// newFollows lists the keys added to followed, in order (parallel.go).
+	newFollows []followKey
+	// recording: functions met at module level are recorded in tasks
+	// instead of walked (parallel.go); bodyAt is how many had been recorded
+	// when the module-level walk found its first whole-body read.
+	recording bool
+	tasks     []fnTask
+	bodyAt    int
 }
 
 func (a *analyzer) report(r *Rule, n *Node, note string) {
@@ -146,7 +154,18 @@ func (c *Ctx) Targets() []string { return c.a.tgts }
 // InHandler reports whether the enclosing function handles a request.
 func (c *Ctx) InHandler() bool { return c.a.fs != nil && c.a.fs.handler }
 
-func (a *analyzer) run() {
+// run analyses the file; cut says where its functions and classes are
+// split between two goroutines (parallel.go).
+func (a *analyzer) run(cut int) {
+	if cut == 0 {
+		cut = -1
+		if splitEnabled && len(a.u.Src) >= lowerSplitMin && spareCore() {
+			cut = 0
+		}
+	}
+	if cut >= 0 && a.runSplit(cut) {
+		return
+	}
 	global := env{}
 	a.global = global
 	a.indexFuncs()
@@ -165,8 +184,12 @@ func (a *analyzer) run() {
 	for _, s := range deferred {
 		a.stmt(s, global)
 	}
+	a.fileRules()
+}
+
+func (a *analyzer) fileRules() {
 	for _, r := range a.rs.file {
-		for _, n := range r.File(&Ctx{a: a, e: global}) {
+		for _, n := range r.File(&Ctx{a: a, e: a.global}) {
 			a.report(r, n, "")
 		}
 	}
@@ -365,6 +388,9 @@ func (a *analyzer) assign(s *Stmt, e env) {
 		}
 		if (a.u.Lang == LangJavaScript || a.u.Lang == LangTypeScript) && l.Kind == KIdent && v.Whole && v.Req && len(a.bodyReads) == 0 && vn != nil {
 			a.bodyReads = append(a.bodyReads, vn)
+			if a.following == 0 {
+				a.bodyAt = len(a.tasks)
+			}
 		}
 		for _, r := range a.rs.assignRules(l) {
 			for _, p := range r.Assigns {
@@ -433,6 +459,10 @@ func (a *analyzer) class(c *Class, outer env) {
 // where the function handles a request.
 func (a *analyzer) function(f *Func, outer env) {
 	if f == nil || a.depth > 64 {
+		return
+	}
+	if a.recording && a.depth == 0 && a.following == 0 {
+		a.tasks = append(a.tasks, fnTask{fn: f, outer: outer.clone(), global: a.global.clone(), at: len(a.hits)})
 		return
 	}
 	a.depth++

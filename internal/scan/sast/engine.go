@@ -105,6 +105,13 @@ func (e *Engine) Wants(p string) bool {
 
 // Parse lowers a file into the engine's tree.
 func Parse(ctx context.Context, p string, src []byte) (*Unit, error) {
+	inflight.Add(1)
+	defer inflight.Add(-1)
+	return parseUnit(ctx, p, src, 0)
+}
+
+// parseUnit is Parse with the lowering's split point (parallel.go).
+func parseUnit(ctx context.Context, p string, src []byte, cut int) (*Unit, error) {
 	l, ok := LangOf(p)
 	if !ok {
 		return nil, fmt.Errorf("%s: not a Go, Python, JavaScript or TypeScript file", p)
@@ -113,7 +120,7 @@ func Parse(ctx context.Context, p string, src []byte) (*Unit, error) {
 	case LangGo:
 		return parseGo(p, src)
 	case LangPython:
-		return parsePython(ctx, p, src)
+		return parsePython(ctx, p, src, cut)
 	default:
 		grammars()
 		g := gJS
@@ -123,7 +130,7 @@ func Parse(ctx context.Context, p string, src []byte) (*Unit, error) {
 		case ".tsx":
 			g = gTSX
 		}
-		return parseJS(ctx, p, src, l, g)
+		return parseJS(ctx, p, src, l, g, cut)
 	}
 }
 
@@ -144,10 +151,18 @@ func (e *Engine) Scan(ctx context.Context, f scan.File, report func(finding.Find
 
 // Check analyses one file and returns its findings in order.
 func (e *Engine) Check(ctx context.Context, p string, src []byte) ([]finding.Finding, error) {
+	inflight.Add(1)
+	defer inflight.Add(-1)
+	return e.check(ctx, p, src, cuts{})
+}
+
+// check is Check with the lowering's and the analysis's split points
+// (parallel.go).
+func (e *Engine) check(ctx context.Context, p string, src []byte, c cuts) ([]finding.Finding, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	u, err := Parse(ctx, p, src)
+	u, err := parseUnit(ctx, p, src, c.lower)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -160,9 +175,15 @@ func (e *Engine) Check(ctx context.Context, p string, src []byte) ([]finding.Fin
 		// what could not be parsed has no findings: it is not a tool error.
 		return nil, nil
 	}
+	return e.findings(u, e.analyze(u, c.analyze)), nil
+}
+
+// analyze runs the taint analysis and the rules over u and returns the
+// rule matches in order; cut is the analysis's split point (parallel.go).
+func (e *Engine) analyze(u *Unit, cut int) []hit {
 	a := &analyzer{u: u, rs: e.sets[u.Lang]}
-	a.run()
-	return e.findings(u, a.hits), nil
+	a.run(cut)
+	return a.hits
 }
 
 func (e *Engine) findings(u *Unit, hits []hit) []finding.Finding {

@@ -7,10 +7,22 @@ import (
 
 // parseJS lowers JavaScript, TypeScript, JSX and TSX; the grammars share
 // node names, TypeScript only adding types, which are skipped.
-func parseJS(ctx context.Context, path string, src []byte, lang Lang, g *tsGrammar) (*Unit, error) {
-	return lowerTS(ctx, path, src, lang, g, func(l tsLower, root *tnode) []*Stmt {
-		return (&jsLower{l}).block(root)
-	})
+func parseJS(ctx context.Context, path string, src []byte, lang Lang, g *tsGrammar, cut int) (*Unit, error) {
+	return lowerTS(ctx, path, src, lang, g, func(l tsLower) tsFront { return &jsLower{l} }, cut)
+}
+
+func (j *jsLower) imports(t *tnode) bool {
+	switch t.typ {
+	case "import_statement":
+		j.importStmt(t)
+		return true
+	case "variable_declarator":
+		// The value may hold functions with their own requires: keep going.
+		if name, val := t.child("name"), t.child("value"); name != nil && val != nil {
+			j.requireImport(name, val)
+		}
+	}
+	return false
 }
 
 type jsLower struct{ tsLower }

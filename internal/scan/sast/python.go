@@ -5,11 +5,18 @@ import (
 	"strings"
 )
 
-func parsePython(ctx context.Context, path string, src []byte) (*Unit, error) {
+func parsePython(ctx context.Context, path string, src []byte, cut int) (*Unit, error) {
 	grammars()
-	return lowerTS(ctx, path, src, LangPython, gPython, func(l tsLower, root *tnode) []*Stmt {
-		return (&pyLower{l}).block(root)
-	})
+	return lowerTS(ctx, path, src, LangPython, gPython, func(l tsLower) tsFront { return &pyLower{l} }, cut)
+}
+
+func (p *pyLower) imports(t *tnode) bool {
+	switch t.typ {
+	case "import_statement", "import_from_statement":
+		p.stmt(t)
+		return true
+	}
+	return false
 }
 
 type pyLower struct{ tsLower }

@@ -104,6 +104,7 @@ func (a *analyzer) follow(n *Node, vals []Val) {
 			continue
 		}
 		a.followed[k] = true
+		a.newFollows = append(a.newFollows, k)
 		a.walkTainted(fn, i+skip, vals[i])
 	}
 }

@@ -157,15 +157,26 @@ func (l tsLower) text(t *tnode) string {
 	return string(l.u.Src[t.start:t.end])
 }
 
+// tsFront is one front end's lowering, as lowerTS drives it.
+type tsFront interface {
+	// stmt lowers one statement.
+	stmt(t *tnode) []*Stmt
+	// imports applies what t imports to the Unit when t is an import
+	// (the pre-pass of a split lowering, split.go), and reports whether t
+	// was one (its children are then not visited).
+	imports(t *tnode) bool
+}
+
 // lowerTS parses src with g and lowers the tree's top-level statements
-// with top.
-func lowerTS(ctx context.Context, path string, src []byte, lang Lang, g *tsGrammar, top func(l tsLower, root *tnode) []*Stmt) (*Unit, error) {
+// with the front end that front returns for a Unit, in two halves on two
+// goroutines when the file is large and a core is free (lowerTop).
+func lowerTS(ctx context.Context, path string, src []byte, lang Lang, g *tsGrammar, front func(l tsLower) tsFront, cut int) (*Unit, error) {
 	root, err := g.parse(ctx, src)
 	if err != nil {
 		return nil, err
 	}
 	u := &Unit{Lang: lang, Path: path, Src: src, Imports: map[string]string{}}
-	u.Top = top(tsLower{u}, root)
+	lowerTop(u, root.named1(), front, cut)
 	return u, nil
 }
 
