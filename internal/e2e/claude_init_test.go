@@ -11,18 +11,18 @@ import (
 // claude` only (no hand-written settings) and runs the real Claude Code
 // against it: the hooks init merged deny the dangerous command, let the
 // benign one run, and the guidance init rendered into CLAUDE.md reaches
-// the model. The hooks run the thin client warden-hook, installed beside
-// warden.
+// the model. The hooks run the C thin client warden-hook-c, installed
+// beside warden with the Go warden-hook.
 func TestClaudeCodeWardenInit(t *testing.T) {
 	t.Parallel()
 	bin := client(t, "claude")
 	dir, home := initProject(t, "claude", nil)
-	// warden-hook sits beside warden on PATH: init makes the hooks run it.
+	// warden-hook-c sits beside warden on PATH: init makes the hooks run it.
 	settings, err := os.ReadFile(filepath.Join(dir, ".claude", "settings.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, ".claude/settings.json", string(settings), `"command": "warden-hook claude"`)
+	mustContain(t, ".claude/settings.json", string(settings), `"command": "warden-hook-c claude"`)
 	fake := newFakeAnthropic(t, map[string][]toolCall{
 		"TASK-INIT": {bash(dangerousCommand), bash("touch benign-marker && ls -la")},
 	})

@@ -21,7 +21,7 @@ import (
 )
 
 // wardenBin is the warden binary built once for the whole run (with
-// warden-hook beside it).
+// warden-hook and warden-hook-c beside it).
 var wardenBin string
 
 func TestMain(m *testing.M) {
@@ -39,6 +39,13 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "e2e: building %s: %v\n%s", c, err, out)
 			os.Exit(1)
 		}
+	}
+	// And the C build of it, as scripts/install-hook-client installs it:
+	// warden init then prefers it.
+	install := exec.Command(filepath.Join(repoRoot(), "scripts", "install-hook-client"), dir)
+	if out, err := install.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building warden-hook-c: %v\n%s", err, out)
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -122,7 +129,7 @@ func baseEnv(home string, extra ...string) []string {
 		"TERM=dumb",
 		"NO_COLOR=1",
 		"CI=true",
-		// Projects set up by warden init run warden-hook (it sits beside
+		// Projects set up by warden init run warden-hook-c (it sits beside
 		// warden); a guard server it starts exits soon after the test.
 		"WARDEN_HOOK_SERVER_IDLE=20s",
 	}

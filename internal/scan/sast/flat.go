@@ -270,12 +270,13 @@ func putArena(a *C.warena) {
 // ctx), nil with ok true when the tree could not be copied; hasErr says the
 // tree holds syntax errors.
 func (g *tsGrammar) parseFlat(ctx context.Context, src []byte, off int, budgetMicros uint64) (root *tnode, hasErr, ok bool) {
-	root, hasErr, ok, _ = g.parseFlatCPU(ctx, src, off, budgetMicros)
+	root, _, hasErr, ok, _ = g.parseFlatCPU(ctx, src, off, budgetMicros)
 	return root, hasErr, ok
 }
 
-// parseFlatCPU is parseFlat that also returns the parse's CPU time (ns).
-func (g *tsGrammar) parseFlatCPU(ctx context.Context, src []byte, off int, budgetMicros uint64) (root *tnode, hasErr, ok bool, cpu int64) {
+// parseFlatCPU is parseFlat that also returns the buffer holding the tree
+// (for putTreeBuf) and the parse's CPU time (ns).
+func (g *tsGrammar) parseFlatCPU(ctx context.Context, src []byte, off int, budgetMicros uint64) (root *tnode, buf *treeBuf, hasErr, ok bool, cpu int64) {
 	a := getArena()
 	defer putArena(a)
 	if ctx.Done() != nil {
@@ -301,23 +302,59 @@ func (g *tsGrammar) parseFlatCPU(ctx context.Context, src []byte, off int, budge
 	r := C.warden_parse(a, langPtr(g.lang), p, C.uint32_t(len(src)), C.uint64_t(budgetMicros), C.int(maxTreeDepth))
 	cpu = int64(r.cpu)
 	if r.n == 0 {
-		return nil, false, false, cpu
+		return nil, nil, false, false, cpu
 	}
 	if r.n < 0 {
-		return nil, r.err != 0, true, cpu
+		return nil, nil, r.err != 0, true, cpu
 	}
-	return g.copyTree(unsafe.Slice(r.nodes, int(r.n)), off), r.err != 0, true, cpu
+	buf = getTreeBuf()
+	return g.copyTree(unsafe.Slice(r.nodes, int(r.n)), off, buf), buf, r.err != 0, true, cpu
+}
+
+// treeBuf holds one copied tree. Nothing keeps a tnode once the tree is
+// lowered, so lowerTS hands the buffer back (putTreeBuf) and the next file
+// reuses its memory instead of allocating a tree's worth of nodes again (a
+// third of what checking a file allocated). A buffer that is not handed
+// back is garbage-collected as usual.
+type treeBuf struct {
+	idx, parent, nkids []int32
+	nodes              []tnode
+	kids               []*tnode
+}
+
+var treeBufs = sync.Pool{New: func() any { return new(treeBuf) }}
+
+func getTreeBuf() *treeBuf { return treeBufs.Get().(*treeBuf) }
+
+// putTreeBuf returns buffers whose trees are no longer used; nil is ignored.
+func putTreeBuf(bufs ...*treeBuf) {
+	for _, b := range bufs {
+		if b != nil {
+			treeBufs.Put(b)
+		}
+	}
+}
+
+// grow returns s resliced to n elements, reallocated when too small (the
+// old contents are not kept).
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/4)
+	}
+	return s[:n]
 }
 
 // copyTree builds tnodes from the flat pre-order list: one slice of nodes
 // and one slice of child pointers shared by all parents. Punctuation leaves
 // ("(", ",", ";"...: a third to a half of all nodes) are left out: the
 // lowering never looks at them, and every other node keeps its place.
-func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
+func (g *tsGrammar) copyTree(flat []C.wflat, off int, buf *treeBuf) *tnode {
 	// First pass: which nodes are kept, and each kept node's kept parent,
 	// to size the children slices.
-	idx := make([]int32, len(flat)) // flat index -> node index, -1 if dropped
-	parent := make([]int32, 0, len(flat))
+	buf.idx = grow(buf.idx, len(flat))
+	idx := buf.idx // flat index -> node index, -1 if dropped
+	buf.parent = grow(buf.parent, len(flat))
+	parent := buf.parent[:0]
 	stack := make([]int32, 0, 64) // node indexes by depth
 	n := 0
 	for i := range flat {
@@ -343,14 +380,18 @@ func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
 		stack = append(stack, int32(n))
 		n++
 	}
-	nodes := make([]tnode, n)
-	nkids := make([]int32, n)
+	buf.nodes = grow(buf.nodes, n)
+	nodes := buf.nodes
+	buf.nkids = grow(buf.nkids, n)
+	nkids := buf.nkids
+	clear(nkids)
 	for _, p := range parent {
 		if p >= 0 {
 			nkids[p]++
 		}
 	}
-	kids := make([]*tnode, n)
+	buf.kids = grow(buf.kids, n)
+	kids := buf.kids
 	next := 0
 	for i := range flat {
 		j := idx[i]
@@ -359,8 +400,8 @@ func (g *tsGrammar) copyTree(flat []C.wflat, off int) *tnode {
 		}
 		f := &flat[i]
 		t := &nodes[j]
-		t.start, t.end = int(f.start)+off, int(f.end)+off
-		t.named = f.named != 0
+		// Every field is set: the buffer may hold a previous file's tree.
+		*t = tnode{start: int(f.start) + off, end: int(f.end) + off, named: f.named != 0}
 		if int(f.sym) < len(g.names) {
 			t.typ = g.names[f.sym]
 		}

@@ -30,40 +30,49 @@ var splitEnabled = true
 // cores from CPU times.
 var lastSplitCPU [2]atomic.Int64
 
-func (g *tsGrammar) parseMaybeSplit(ctx context.Context, src []byte, budget uint64) (root *tnode, ok bool) {
+// The buffers returned hold the tree (putTreeBuf).
+func (g *tsGrammar) parseMaybeSplit(ctx context.Context, src []byte, budget uint64) (root *tnode, bufs []*treeBuf, ok bool) {
 	n := parsing.Add(1)
 	defer parsing.Add(-1)
 	if splitEnabled && len(src) >= splitMin && int(n) < runtime.GOMAXPROCS(0) {
 		if at := splitPoint(src, g.python); at > 0 {
-			if t, ok := g.parseSplit(ctx, src, at, budget); ok {
-				return t, true
+			if t, bufs, ok := g.parseSplitBufs(ctx, src, at, budget); ok {
+				return t, bufs, true
 			}
 		}
 	}
-	t, _, ok := g.parseFlat(ctx, src, 0, budget)
-	return t, ok
+	t, buf, _, ok, _ := g.parseFlatCPU(ctx, src, 0, budget)
+	return t, []*treeBuf{buf}, ok
 }
 
 // parseSplit parses src[:at] on another goroutine and src[at:] on this one,
 // and joins the two trees. ok is false when either half has a syntax error
 // or could not be parsed; the caller then parses the whole file.
 func (g *tsGrammar) parseSplit(ctx context.Context, src []byte, at int, budget uint64) (*tnode, bool) {
+	t, _, ok := g.parseSplitBufs(ctx, src, at, budget)
+	return t, ok
+}
+
+// parseSplitBufs is parseSplit that also returns the buffers holding the
+// tree.
+func (g *tsGrammar) parseSplitBufs(ctx context.Context, src []byte, at int, budget uint64) (*tnode, []*treeBuf, bool) {
 	type half struct {
-		t          *tnode
-		err, ok    bool
-		start, end int
+		t       *tnode
+		buf     *treeBuf
+		err, ok bool
 	}
 	first := make(chan half, 1)
 	go func() {
-		t, e, ok, cpu := g.parseFlatCPU(ctx, src[:at], 0, budget)
+		t, buf, e, ok, cpu := g.parseFlatCPU(ctx, src[:at], 0, budget)
 		lastSplitCPU[0].Store(cpu)
-		first <- half{t: t, err: e, ok: ok}
+		first <- half{t: t, buf: buf, err: e, ok: ok}
 	}()
-	bt, be, bok, cpu := g.parseFlatCPU(ctx, src[at:], at, budget)
+	bt, bbuf, be, bok, cpu := g.parseFlatCPU(ctx, src[at:], at, budget)
 	lastSplitCPU[1].Store(cpu)
 	a := <-first
 	if !a.ok || !bok || a.err || be || a.t == nil || bt == nil || a.t.typ != bt.typ {
-		return nil, false
+		putTreeBuf(a.buf, bbuf)
+		return nil, nil, false
 	}
 	root := *a.t
 	root.kids = make([]*tnode, 0, len(a.t.kids)+len(bt.kids))
@@ -73,7 +82,7 @@ func (g *tsGrammar) parseSplit(ctx context.Context, src []byte, at int, budget u
 	if len(a.t.kids) == 0 {
 		root.start = bt.start
 	}
-	return &root, true
+	return &root, []*treeBuf{a.buf, bbuf}, true
 }
 
 // splitPoint returns the offset of a line near the middle of src that can

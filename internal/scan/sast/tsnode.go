@@ -131,19 +131,26 @@ func grammars() {
 
 // parse parses src and returns the copied tree.
 func (g *tsGrammar) parse(ctx context.Context, src []byte) (*tnode, error) {
+	t, _, err := g.parseTree(ctx, src)
+	return t, err
+}
+
+// parseTree is parse that also returns the buffers holding the tree, for
+// putTreeBuf once the tree is no longer used.
+func (g *tsGrammar) parseTree(ctx context.Context, src []byte) (*tnode, []*treeBuf, error) {
 	// A budget keeps a pathological file from stalling the parser (the
 	// grammar's error recovery can loop on some garbage input).
-	t, ok := g.parseMaybeSplit(ctx, src, uint64(parseBudget(len(src))/time.Microsecond))
+	t, bufs, ok := g.parseMaybeSplit(ctx, src, uint64(parseBudget(len(src))/time.Microsecond))
 	if !ok {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w (%d bytes, budget %s)", ErrParseBudget, len(src), parseBudget(len(src)))
+		return nil, nil, fmt.Errorf("%w (%d bytes, budget %s)", ErrParseBudget, len(src), parseBudget(len(src)))
 	}
 	if t == nil {
-		return nil, fmt.Errorf("%w: could not copy the syntax tree", ErrParseBudget)
+		return nil, nil, fmt.Errorf("%w: could not copy the syntax tree", ErrParseBudget)
 	}
-	return t, nil
+	return t, bufs, nil
 }
 
 // tsLower is what the Python and JavaScript/TypeScript front ends share:
@@ -171,12 +178,14 @@ type tsFront interface {
 // with the front end that front returns for a Unit, in two halves on two
 // goroutines when the file is large and a core is free (lowerTop).
 func lowerTS(ctx context.Context, path string, src []byte, lang Lang, g *tsGrammar, front func(l tsLower) tsFront, cut int) (*Unit, error) {
-	root, err := g.parse(ctx, src)
+	root, bufs, err := g.parseTree(ctx, src)
 	if err != nil {
 		return nil, err
 	}
 	u := &Unit{Lang: lang, Path: path, Src: src, Imports: map[string]string{}}
 	lowerTop(u, root.named1(), front, cut)
+	// The lowered Unit holds no tnode: the tree's memory is reused.
+	putTreeBuf(bufs...)
 	return u, nil
 }
 
