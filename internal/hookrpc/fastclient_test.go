@@ -251,6 +251,7 @@ func TestFastClientFallback(t *testing.T) {
 		})
 	}
 	t.Run("over-size input", func(t *testing.T) {
+		t.Parallel() // with the waits above
 		s := newSandbox(t)
 		// Whitespace before the JSON: over the client's limit, so the input
 		// must reach warden hook whole (read part + rest) for it to decide.
@@ -262,6 +263,7 @@ func TestFastClientFallback(t *testing.T) {
 		}
 	})
 	t.Run("input at the limit", func(t *testing.T) {
+		t.Parallel() // with the waits above
 		s := newSandbox(t)
 		dir := fastOnly(t)
 		s.serveFor(dir)
