@@ -773,7 +773,9 @@ func recordGateRun(ctx context.Context, e *Env, eff *policy.Effective, g gateRun
 		PolicySHA256: eff.SHA256,
 	}
 	fitGateEvent(&ev)
-	return l.Append(ctx, ev)
+	// Sealed now: the command reports the event's sequence number, and a
+	// gate run ends a unit of work worth chaining at once.
+	return l.AppendSealed(ctx, ev)
 }
 
 // fitGateEvent keeps a scan.gate event under audit.MaxEventSize: a scan

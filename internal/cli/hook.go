@@ -34,6 +34,10 @@ type hookDeps struct {
 	// configure completes the guard's config (scanners, install checker,
 	// audit recorder); the returned function releases what it opened.
 	configure func(cfg *agent.Config, hp *hookPolicy, dir string, e *Env) (func(), error)
+	// auditLogUsed, when set (the guard server), is told the audit log
+	// each decision appended to, so that events left in its journal are
+	// sealed in the background (auditSealer).
+	auditLogUsed func(path string)
 }
 
 var defaultHookDeps = hookDeps{loadPolicy: loadHookPolicy, configure: configureHook}
