@@ -869,9 +869,20 @@ func isJSONRestorer(r *streamRestorer) bool {
 }
 
 func writeDelta(w io.Writer, index int, typ, field, text string) {
-	b, _ := json.Marshal(map[string]any{"type": "content_block_delta", "index": index,
-		"delta": map[string]string{"type": typ, field: text}})
-	fmt.Fprintf(w, "event: content_block_delta\ndata: %s\n\n", b)
+	// The bytes json.Marshal gives for {"type":"content_block_delta",
+	// "index":index,"delta":{"type":typ,field:text}} (keys sorted, HTML
+	// escaped), written directly: this runs for every restored delta.
+	b := make([]byte, 0, len(text)+len(field)+len(typ)+96)
+	b = append(b, "event: content_block_delta\ndata: {\"delta\":{\""...)
+	b = append(b, field...)
+	b = append(b, "\":"...)
+	b = appendJSONStringEsc(b, []byte(text), true)
+	b = append(b, ",\"type\":\""...)
+	b = append(b, typ...)
+	b = append(b, "\"},\"index\":"...)
+	b = strconv.AppendInt(b, int64(index), 10)
+	b = append(b, ",\"type\":\"content_block_delta\"}\n\n"...)
+	w.Write(b)
 }
 
 // sseEventName returns the name an SSE event gives on its "event:" line
