@@ -125,10 +125,11 @@ func (f *auditFlags) load(e *Env) (*policy.Effective, string, error) {
 	return eff, path, nil
 }
 
-// sealPending seals the events still waiting in the audit journal (their
-// writers found another writer sealing, and that one was killed), so that
-// readers see every event appended so far. Without write access it warns
-// and leaves them; verify reports them as pending.
+// sealPending seals the events still waiting in the audit journal (appends
+// seal in batches, so the last ones wait for the next due append or a
+// reader; or their sealer was killed), so that readers see every event
+// appended so far. Without write access it warns and leaves them; verify
+// reports them as pending.
 func sealPending(e *Env, eff *policy.Effective, path string) {
 	if _, err := os.Stat(audit.JournalPath(path)); err != nil {
 		return
