@@ -340,3 +340,52 @@ func TestWantedHandsSealingOn(t *testing.T) {
 		t.Fatal("the wanted word stayed set after the seal")
 	}
 }
+
+// Rotation and checkpoints happen in whichever append seals: with batches,
+// the chain still runs across segments, checkpoints verify, and every event
+// is there once, in order.
+func TestBatchedSealingRotatesAndCheckpoints(t *testing.T) {
+	k := newKeys(t, "test")
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	c := &clock{t: t0}
+	l := openTest(t, path, Options{Now: c.now, Signer: k.signer, CheckpointEvery: 7, RotateSize: 3000, SealBytes: 1 << 10, SealAfter: time.Hour})
+	ctx := context.Background()
+	sealed := 0
+	for i := range 60 {
+		seq, err := l.Append(ctx, agentEvent(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq != 0 {
+			sealed++
+		}
+	}
+	if sealed < 5 || sealed > 30 {
+		t.Fatalf("%d of 60 appends sealed with a 1 KiB batch; want a batch every few", sealed)
+	}
+	if _, err := l.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := Segments(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 3 {
+		t.Fatalf("%d segments, want rotation to make at least 3", len(segs))
+	}
+	rep, err := Verify(path, VerifyOptions{Verifier: k.verifier})
+	if err != nil || !rep.Intact() || rep.Pending != 0 || rep.Checkpoints < 5 {
+		t.Fatalf("Verify: %v %+v, %d checkpoints, %d pending", err, rep.Problem, rep.Checkpoints, rep.Pending)
+	}
+	recs := readAll(t, path)
+	checkChain(t, recs)
+	var got []string
+	for _, r := range recs {
+		if r.Kind == KindAgentAction {
+			got = append(got, r.Summary)
+		}
+	}
+	if !cmp.Equal(got, steps(0, 60)) {
+		t.Fatalf("agent events %q", got)
+	}
+}

@@ -299,7 +299,8 @@ type auditSealer struct {
 }
 
 type sealedLog struct {
-	l    *audit.Log // nil until the first tick
+	l    *audit.Log  // nil until the first tick
+	lock os.FileInfo // the lock file l holds
 	last time.Time
 }
 
@@ -345,6 +346,18 @@ func (a *auditSealer) tick(ctx context.Context) {
 	}
 	a.mu.Unlock()
 	for path, s := range logs {
+		// A Log cannot follow its lock file being removed or replaced (the
+		// audit directory deleted): it would lock a file nobody else
+		// locks. Reopen it then; and never create a log that is gone.
+		lockPath := path + ".lock"
+		cur, err := os.Stat(lockPath)
+		if s.l != nil && (err != nil || !os.SameFile(cur, s.lock)) {
+			s.l.Close()
+			s.l = nil
+		}
+		if err != nil {
+			continue
+		}
 		if s.l == nil {
 			l, err := audit.Open(path, audit.Options{})
 			if err != nil {
@@ -352,7 +365,11 @@ func (a *auditSealer) tick(ctx context.Context) {
 				a.forget(path, s)
 				continue
 			}
-			s.l = l
+			if after, err := os.Stat(lockPath); err != nil || !os.SameFile(cur, after) {
+				l.Close() // replaced meanwhile: next tick
+				continue
+			}
+			s.l, s.lock = l, cur
 		}
 		if err := s.l.SealPending(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("audit: sealing pending events failed", "path", path, "err", err)

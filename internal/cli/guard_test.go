@@ -411,31 +411,46 @@ func TestGuardServerSealsTheAuditJournal(t *testing.T) {
 	proj := t.TempDir()
 	env := guardEnv(proj)
 	auditPath := filepath.Join(proj, ".warden", "audit", "audit.jsonl")
-	const requests = 5
-	for i := range requests {
-		payload, _ := json.Marshal(map[string]any{
-			"session_id": "seal-test", "cwd": proj, "hook_event_name": "PreToolUse",
-			"tool_name": "Bash", "tool_input": map[string]any{"command": fmt.Sprintf("echo %d", i)},
-		})
-		resp, err := ask(t, sock, &hookrpc.Request{Binary: selfID(t), Args: []string{"claude", "--timeout", "1m"}, Dir: proj, Env: envList(env), Stdin: payload})
-		if err != nil || resp.Status != hookrpc.OK {
-			t.Fatalf("request %d: %v %+v", i, err, resp)
+	decide := func(n int) {
+		t.Helper()
+		for i := range n {
+			payload, _ := json.Marshal(map[string]any{
+				"session_id": "seal-test", "cwd": proj, "hook_event_name": "PreToolUse",
+				"tool_name": "Bash", "tool_input": map[string]any{"command": fmt.Sprintf("echo %d", i)},
+			})
+			resp, err := ask(t, sock, &hookrpc.Request{Binary: selfID(t), Args: []string{"claude", "--timeout", "1m"}, Dir: proj, Env: envList(env), Stdin: payload})
+			if err != nil || resp.Status != hookrpc.OK {
+				t.Fatalf("request %d: %v %+v", i, err, resp)
+			}
 		}
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		rep, err := audit.Verify(auditPath, audit.VerifyOptions{})
-		if err != nil || !rep.Intact() {
-			t.Fatalf("Verify: %v %+v", err, rep.Problem)
+	sealedSoon := func(step string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			rep, err := audit.Verify(auditPath, audit.VerifyOptions{})
+			if err != nil || !rep.Intact() {
+				t.Fatalf("%s: Verify: %v %+v", step, err, rep.Problem)
+			}
+			if rep.Pending == 0 && rep.Events == want {
+				return
+			}
+			if rep.Events > want || time.Now().After(deadline) {
+				t.Fatalf("%s: %d events sealed, %d pending; want %d sealed by the server", step, rep.Events, rep.Pending, want)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if rep.Pending == 0 && rep.Events == requests {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 20 s: %d events sealed, %d pending; want %d sealed by the server", rep.Events, rep.Pending, requests)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	decide(5)
+	sealedSoon("5 requests", 5)
+	// The audit directory deleted: the server's sealer must not keep the
+	// old lock file (it would seal beside the appenders, not with them).
+	if err := os.RemoveAll(filepath.Dir(auditPath)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * auditSealEvery) // the sealer notices the log is gone
+	decide(3)
+	sealedSoon("3 requests after the audit directory was deleted", 3)
 }
 
 // TestGuardServerAuditLogs: the server keeps audit logs open between
