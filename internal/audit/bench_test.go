@@ -271,22 +271,52 @@ func benchProcessesN(b *testing.B, procs int, pace time.Duration, plain bool) {
 		}
 	}
 	b.StopTimer()
-	var all []time.Duration
+	var all, sealing, other []time.Duration
 	for w := range procs {
 		data, err := os.ReadFile(fmt.Sprintf("%s/lat%d", dir, w))
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, f := range strings.Fields(string(data)) {
-			n, _ := strconv.ParseInt(f, 10, 64)
+		for line := range strings.Lines(string(data)) {
+			ns, mark, _ := strings.Cut(strings.TrimSpace(line), " ")
+			n, _ := strconv.ParseInt(ns, 10, 64)
 			all = append(all, time.Duration(n))
+			if mark == "s" {
+				sealing = append(sealing, time.Duration(n))
+			} else {
+				other = append(other, time.Duration(n))
+			}
 		}
 	}
 	reportLatency(b, all)
+	b.ReportMetric(float64(overMS(all)), "n>1ms")
 	if plain {
 		return
 	}
-	if rep, err := Verify(path, VerifyOptions{}); err != nil || !rep.Intact() || rep.Events < procs*per {
+	// Which appends sealed (Append returned their sequence number) and
+	// what they cost, against the appends that only wrote the journal.
+	b.ReportMetric(100*float64(len(sealing))/float64(len(all)), "sealing-%")
+	if len(sealing) > 0 {
+		slices.Sort(sealing)
+		b.ReportMetric(float64(pctile(sealing, 0.50).Microseconds()), "seal-p50-µs")
+		b.ReportMetric(float64(pctile(sealing, 0.99).Microseconds()), "seal-p99-µs")
+	}
+	b.ReportMetric(float64(overMS(sealing)), "sealing>1ms")
+	if len(other) > 0 {
+		slices.Sort(other)
+		b.ReportMetric(float64(pctile(other, 0.99).Microseconds()), "noseal-p99-µs")
+	}
+	// The last batch waits in the journal for a reader (outside the
+	// measured appends): seal it, then every event must be in the chain.
+	r, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Seal(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if rep, err := Verify(path, VerifyOptions{}); err != nil || !rep.Intact() || rep.Events < procs*per || rep.Pending != 0 {
 		b.Fatalf("log after the benchmark: %v %+v", err, rep)
 	}
 }
@@ -294,8 +324,23 @@ func benchProcessesN(b *testing.B, procs int, pace time.Duration, plain bool) {
 // reportLatency reports the p50, p99 and p99.9 of the per-append latencies.
 func reportLatency(b *testing.B, all []time.Duration) {
 	slices.Sort(all)
-	pct := func(p float64) float64 { return float64(all[int(float64(len(all)-1)*p)].Microseconds()) }
+	pct := func(p float64) float64 { return float64(pctile(all, p).Microseconds()) }
 	b.ReportMetric(pct(0.50), "p50-µs")
 	b.ReportMetric(pct(0.99), "p99-µs")
 	b.ReportMetric(pct(0.999), "p99.9-µs")
+}
+
+// pctile is the p-quantile of sorted latencies.
+func pctile(sorted []time.Duration, p float64) time.Duration {
+	return sorted[int(float64(len(sorted)-1)*p)]
+}
+
+// overMS counts latencies above 1 ms.
+func overMS(ds []time.Duration) (n int) {
+	for _, d := range ds {
+		if d > time.Millisecond {
+			n++
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@
 package audit
 
 import (
+	"os"
 	"syscall"
 	"time"
 )
@@ -16,4 +17,9 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// diskUsage is what a file occupies on disk (holes take nothing).
+func diskUsage(fi os.FileInfo) int64 {
+	return fi.Sys().(*syscall.Stat_t).Blocks * 512
 }

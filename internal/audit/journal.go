@@ -348,8 +348,13 @@ func init() {
 // newNonce names one journal record, so the appender that wrote it learns
 // its sequence number when it seals it itself.
 func newNonce() [nonceLen]byte {
+	const digits = "0123456789abcdef"
 	var out [nonceLen]byte
-	copy(out[:], fmt.Appendf(nil, "%016x", nonceSeed.Add(1)))
+	v := nonceSeed.Add(1)
+	for i := nonceLen - 1; i >= 0; i-- {
+		out[i] = digits[v&0xf]
+		v >>= 4
+	}
 	return out
 }
 

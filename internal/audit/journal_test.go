@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -281,6 +280,11 @@ func TestJournalCompactionLosesNothing(t *testing.T) {
 					t.Fatalf("writer %d: %v %v", w, st, err)
 				}
 			}
+			// The writers batch their seals: the last events wait in the
+			// journal for a reader.
+			if _, err := l.Seal(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			recs := readAll(t, path)
 			checkChain(t, recs)
 			if len(recs) != (procs+1)*each {
@@ -302,8 +306,7 @@ func TestJournalCompactionLosesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := fi.Sys().(*syscall.Stat_t)
-			if used := st.Blocks * 512; used > 64<<10 || fi.Size() < 256<<10 {
+			if used := diskUsage(fi); used > 64<<10 || fi.Size() < 256<<10 {
 				t.Errorf("journal of %d bytes uses %d on disk: holes were not punched", fi.Size(), used)
 			}
 		})
@@ -442,7 +445,7 @@ func TestJournalIsCompactedAtRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if used := fi.Sys().(*syscall.Stat_t).Blocks * 512; fi.Size() < 40<<10 || used > 16<<10 {
+			if used := diskUsage(fi); fi.Size() < 40<<10 || used > 16<<10 {
 				t.Errorf("journal of %d bytes uses %d on disk after rotations: no hole was punched", fi.Size(), used)
 			}
 		})
@@ -469,7 +472,7 @@ func TestLostSealPositionAfterHolesWerePunched(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if used := fi.Sys().(*syscall.Stat_t).Blocks * 512; used > fi.Size()/2 {
+				if used := diskUsage(fi); used > fi.Size()/2 {
 					t.Fatalf("journal of %d bytes uses %d: no holes, the test tests nothing", fi.Size(), used)
 				}
 			}
@@ -520,5 +523,31 @@ func TestSealingSkipsAPunchedHole(t *testing.T) {
 	}
 	if got := summaries(readAll(t, path)); !cmp.Equal(got, []string{"agent.action:after the hole", "agent.action:new"}) {
 		t.Fatalf("log %q", got)
+	}
+}
+
+// A journal record holds the event exactly as marshal encodes it (the
+// sealer splices seq and prev into those bytes), framed by RS, the nonce
+// and LF.
+func TestJournalRecordHoldsTheMarshalledEvent(t *testing.T) {
+	l := openTest(t, filepath.Join(t.TempDir(), "audit.jsonl"), Options{Now: (&clock{t: t0}).now})
+	for i := range 120 {
+		e := realisticEvent(i)
+		e.Excerpts = []string{"<a href=\"x\">&amp; \u2028 é</a>"} // what json escapes
+		nonce := newNonce()
+		rec, err := l.encodeRecord(context.Background(), &e, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := e.marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec[0] != recordSep || string(rec[1:1+nonceLen]) != string(nonce[:]) || rec[len(rec)-1] != '\n' {
+			t.Fatalf("event %d: record framing %q", i, rec)
+		}
+		if got := rec[1+nonceLen : len(rec)-1]; string(got) != string(want) {
+			t.Fatalf("event %d: record body\n%s\nwant\n%s", i, got, want)
+		}
 	}
 }

@@ -61,7 +61,25 @@ type Options struct {
 	Signer note.Signer
 	// Logger receives notes about repairs and rotations (default: discard).
 	Logger *slog.Logger
+	// SealBytes: an append seals the journal into the chain itself once at
+	// least this many bytes of records wait there (default
+	// DefaultSealBytes; 1 seals at every append).
+	SealBytes int64
+	// SealAfter: an append also seals when the last seal read the journal
+	// this long ago or more (default DefaultSealAfter, and never more than
+	// CheckpointInterval). Readers, AppendSealed and SealPending seal
+	// whatever waits.
+	SealAfter time.Duration
 }
+
+const (
+	// DefaultSealBytes is about 200 typical agent events: the batch one
+	// sealing append chains, well under a millisecond of hashing.
+	DefaultSealBytes = 64 << 10
+	// DefaultSealAfter bounds how long an event waits in the journal while
+	// appends go on.
+	DefaultSealAfter = time.Second
+)
 
 // Log appends events to an audit log. It is safe for concurrent use by
 // goroutines, and any number of processes may append to the same path at
@@ -87,6 +105,10 @@ type Log struct {
 	removeJournal bool
 	punched       int64 // the journal's prefix this process freed
 	compactSize   int64 // journalCompactSize; tests make it small
+	// When an append seals (sealDue): Options.SealBytes and SealAfter with
+	// their defaults.
+	sealBytes int64
+	sealAfter time.Duration
 
 	// flag is the shared page holding the seal flag (sealflag.go); nil
 	// when it could not be mapped.
@@ -118,7 +140,8 @@ func Open(path string, opts Options) (*Log, error) {
 	if path == "" {
 		return nil, errors.New("audit log path is empty")
 	}
-	if opts.RotateSize < 0 || opts.Retention < 0 || opts.CheckpointEvery < 0 || opts.CheckpointInterval < 0 {
+	if opts.RotateSize < 0 || opts.Retention < 0 || opts.CheckpointEvery < 0 || opts.CheckpointInterval < 0 ||
+		opts.SealBytes < 0 || opts.SealAfter < 0 {
 		return nil, errors.New("audit options must not be negative")
 	}
 	if opts.Now == nil {
@@ -139,7 +162,17 @@ func Open(path string, opts Options) (*Log, error) {
 		lockf.Close()
 		return nil, err
 	}
-	l := &Log{path: path, opts: opts, lockf: lockf, removeJournal: !punchHoles, compactSize: journalCompactSize}
+	l := &Log{path: path, opts: opts, lockf: lockf, removeJournal: !punchHoles, compactSize: journalCompactSize,
+		sealBytes: opts.SealBytes, sealAfter: opts.SealAfter}
+	if l.sealBytes == 0 {
+		l.sealBytes = DefaultSealBytes
+	}
+	if l.sealAfter == 0 {
+		l.sealAfter = DefaultSealAfter
+	}
+	if opts.CheckpointInterval > 0 {
+		l.sealAfter = min(l.sealAfter, opts.CheckpointInterval)
+	}
 	l.setActive(f)
 	if flag, err := mapFlagPage(lockf); err == nil {
 		l.flag = flag
@@ -189,64 +222,152 @@ func (l *Log) Close() error {
 // when zero.
 //
 // Append never waits for another writer: it writes the event to the
-// journal beside the log (one write(2)), then tries the seal lock. If it
-// gets it, it seals every waiting event, its own included, into the chain
-// (sequence number, previous hash), possibly first repairing a torn line,
-// rotating, and afterwards signing a checkpoint, each recorded as its own
-// event; it returns its event's sequence number. If another writer holds
-// the lock, that writer seals this event, and Append returns 0: the event
-// is in the journal (handed to the kernel, and fsynced with SyncEveryEvent)
-// and will be numbered by that writer. Events larger than 16 KiB take a
-// locked path that waits for the seal lock.
+// journal beside the log (one write(2)) and returns 0: the event is handed
+// to the kernel (and fsynced with SyncEveryEvent), and a later append or
+// reader gives it its sequence number and chains it. Once sealing is due
+// (Options.SealBytes of events wait, or the last seal is Options.SealAfter
+// old), the append also tries the seal lock: if it gets it, it seals every
+// waiting event, its own included, into the chain (sequence number,
+// previous hash), possibly first repairing a torn line, rotating, and
+// afterwards signing a checkpoint, each recorded as its own event, and
+// returns its event's sequence number; if another writer holds the lock,
+// that writer seals this event. Events larger than 16 KiB take the locked
+// path of AppendSealed.
 //
 // ctx is checked before anything is written; once an append started it
 // completes.
 func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := e.validate(); err != nil {
-		return 0, err
-	}
-	// Encode with a placeholder sequence number and prev; the sealer fills
-	// them in.
-	now := l.opts.Now().UTC()
-	if e.Time.IsZero() {
-		e.Time = now
-	}
-	e.V, e.Seq, e.Prev, e.Time = SchemaVersion, 0, "", e.Time.UTC()
-	body, err := e.marshal()
+	nonce := newNonce()
+	rec, err := l.encodeRecord(ctx, &e, nonce)
 	if err != nil {
 		return 0, err
 	}
-	if len(body)+20+64 > MaxEventSize {
-		return 0, fmt.Errorf("audit event of kind %s is too large (%d bytes): record paths, hashes and rule ids, not content", e.Kind, len(body))
+	if len(rec) > maxJournalRecord {
+		return l.appendLocked(rec[1+nonceLen : len(rec)-1])
 	}
-	if 1+nonceLen+len(body)+1 > maxJournalRecord {
-		var seq uint64
-		err := l.lockedSeal(func(time.Time) error {
-			var err error
-			seq, err = l.writeEncoded(body)
-			return err
-		})
-		return seq, err
-	}
-	nonce := newNonce()
-	rec := make([]byte, 0, 1+nonceLen+len(body)+1)
-	rec = append(rec, recordSep)
-	rec = append(rec, nonce[:]...)
-	rec = append(append(rec, body...), '\n')
 	if err := l.journalWrite(rec, l.opts.Sync == SyncEveryEvent); err != nil {
 		return 0, err
 	}
+	if !l.appendedDue(len(rec)) {
+		return 0, nil // a later append or reader seals it (sealflag.go)
+	}
+	// Before looking for a sealer: a holder looks at the journal again
+	// when it finds this set after unlocking (sealLoop).
+	l.setWanted()
 	if l.sealerActive() {
 		return 0, nil // that sealer seals this record (sealflag.go)
 	}
-	seq, err := l.sealLoop(nonce[:], true, nil, nil, 0)
+	seq, err := l.sealLoop(nonce[:], true, nil, nil, 0, appendHolds)
 	if err != nil {
 		return seq, fmt.Errorf("the event is in the audit journal but sealing it into the log failed: %w", err)
 	}
 	return seq, nil
+}
+
+// AppendSealed writes e as the next event and seals it into the chain
+// before returning its sequence number, waiting for the seal lock (with
+// every event that waits in the journal before it). For events someone
+// reads at once, such as the record of a gate run that a command reports.
+func (l *Log) AppendSealed(ctx context.Context, e Event) (uint64, error) {
+	rec, err := l.encodeRecord(ctx, &e, [nonceLen]byte{})
+	if err != nil {
+		return 0, err
+	}
+	return l.appendLocked(rec[1+nonceLen : len(rec)-1])
+}
+
+// encodeRecord validates e and encodes it, with a placeholder sequence
+// number and prev (the sealer fills them in), as a journal record: RS,
+// nonce, the event exactly as marshal encodes it, LF: by appendEventJSON
+// for an agent decision, else by a json.Encoder (which writes what
+// json.Marshal returns, plus the LF, straight after the prefix).
+func (l *Log) encodeRecord(ctx context.Context, e *Event, nonce [nonceLen]byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	if e.Time.IsZero() {
+		e.Time = l.opts.Now()
+	}
+	e.V, e.Seq, e.Prev, e.Time = SchemaVersion, 0, "", e.Time.UTC()
+	rec := make([]byte, 0, 640)
+	rec = append(rec, recordSep)
+	rec = append(rec, nonce[:]...)
+	if b, ok := appendEventJSON(rec, e); ok {
+		rec = append(b, '\n')
+	} else {
+		buf := bytes.NewBuffer(rec)
+		if err := json.NewEncoder(buf).Encode(e); err != nil {
+			return nil, fmt.Errorf("encoding audit event: %w", err)
+		}
+		rec = buf.Bytes()
+	}
+	n := len(rec) - 1 - nonceLen - 1 // the event's bytes
+	if n+1 > MaxEventSize {
+		return nil, fmt.Errorf("audit event of kind %s is %d bytes, more than the %d allowed: record paths, hashes and rule ids, not content", e.Kind, n+1, MaxEventSize)
+	}
+	if n+20+64 > MaxEventSize {
+		return nil, fmt.Errorf("audit event of kind %s is too large (%d bytes): record paths, hashes and rule ids, not content", e.Kind, n)
+	}
+	return rec, nil
+}
+
+// appendLocked writes an encoded event under the seal lock, after sealing
+// the journal.
+func (l *Log) appendLocked(body []byte) (uint64, error) {
+	var seq uint64
+	err := l.lockedSeal(func(time.Time) error {
+		var err error
+		seq, err = l.writeEncoded(body)
+		return err
+	})
+	return seq, err
+}
+
+// SealPending seals the events waiting in the journal, if any, without
+// waiting: when another writer holds the seal lock, that writer seals
+// them. Long-lived processes (the guard server, the gateway) call it on a
+// timer (SealEvery) so that events do not wait for the next append or
+// reader when appends stop.
+func (l *Log) SealPending(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(journalPath(l.path))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit journal: %w", err)
+	}
+	if !l.journalPending(fi.Size()) {
+		return nil
+	}
+	l.setWanted()
+	if l.sealerActive() {
+		return nil
+	}
+	_, err = l.sealLoop(nil, true, nil, nil, 0, 0)
+	return err
+}
+
+// SealEvery calls SealPending every d until ctx ends (failures go to the
+// Logger): for long-lived processes.
+func (l *Log) SealEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := l.SealPending(ctx); err != nil && ctx.Err() == nil {
+				l.opts.Logger.Warn("audit: sealing pending events failed", "err", err)
+			}
+		}
+	}
 }
 
 // sealLoop seals the journal whenever the seal lock is free, as long as
@@ -264,11 +385,28 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 // released before the re-check too, so goroutines sharing a Log are
 // covered by the same argument. A holder killed with the lock leaves
 // records for the next writer or reader (Seal) to seal.
-func (l *Log) sealLoop(own []byte, first bool, jf *os.File, info os.FileInfo, size int64) (uint64, error) {
+//
+// With batching (sealDue), writers that are not due do not try the lock and
+// rely on a later due append or reader; a due writer sets the wanted word
+// before it looks for a holder, and a holder clears it when it takes the
+// lock (before reading the journal), so the argument above holds for due
+// writers: the re-check seals again when the journal grew and either
+// sealing is due or a due writer left its record to this holder.
+//
+// An append seals in at most limit holds (0: no limit): under a steady
+// stream of appends there is always more to seal, and one writer should
+// not do it all while its caller waits. When it stops with the journal
+// grown, it sets the wanted word, which makes the next append due: that
+// one seals (the argument above, one holder later).
+func (l *Log) sealLoop(own []byte, first bool, jf *os.File, info os.FileInfo, size int64, limit int) (uint64, error) {
 	jp := journalPath(l.path)
 	var ownSeq uint64
-	for first || journalGrew(jp, jf, info, size) {
+	for holds := 0; first || l.sealAgain(jp, jf, info, size); holds++ {
 		first = false
+		if limit > 0 && holds == limit {
+			l.setWanted() // sealAgain took it, or found sealing due
+			return ownSeq, nil
+		}
 		if !l.mu.TryLock() {
 			return ownSeq, nil // that goroutine seals, then re-checks
 		}
@@ -296,6 +434,18 @@ func (l *Log) sealLoop(own []byte, first bool, jf *os.File, info os.FileInfo, si
 	return ownSeq, nil
 }
 
+// appendHolds bounds the holds of one Append (sealLoop).
+const appendHolds = 2
+
+// sealAgain is sealLoop's re-check after a hold that read the journal
+// (info, size).
+func (l *Log) sealAgain(jp string, jf *os.File, info os.FileInfo, size int64) bool {
+	if !journalGrew(jp, jf, info, size) {
+		return false
+	}
+	return l.sealDue(l.addAppended(0)) || l.takeWanted()
+}
+
 // hold does a sealer's work holding l.mu and the file lock, and releases
 // both: it repairs the log's tail, rotates when due, seals the journal,
 // runs f (a locked append), signs a checkpoint when due, records the seal
@@ -311,6 +461,12 @@ func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, jf *
 	defer unlockFile(l.lockf)
 	l.setSealFlag(true)
 	defer l.setSealFlag(false) // before unlocking (defers run last first)
+	// Due writers from now on rely on this hold's re-check; those before
+	// wrote their records before this hold reads the journal.
+	l.takeWanted()
+	// Every record written before now (and counted in appended) is sealed
+	// by this hold: published at its end.
+	appended := l.appended()
 	now := l.opts.Now().UTC()
 	l.sealedValid, l.rotated = false, false
 	mine := l.sealedMine
@@ -340,6 +496,11 @@ func (l *Log) hold(own []byte, f func(now time.Time) error) (ownSeq uint64, jf *
 		return ownSeq, jf, info, size, err
 	}
 	l.sealedMine = l.sealedValid && l.jr != nil
+	off := int64(journalHeaderLen) // no journal, or a new one will start with its header
+	if l.jr != nil && l.sealedValid {
+		off = l.sealed.offset
+	}
+	l.publishSealed(off, appended, now)
 	return ownSeq, jf, info, size, nil
 }
 
@@ -360,7 +521,7 @@ func (l *Log) lockedSeal(f func(now time.Time) error) error {
 	if err != nil {
 		return err
 	}
-	_, err = l.sealLoop(nil, false, jf, info, size)
+	_, err = l.sealLoop(nil, false, jf, info, size, 0)
 	return err
 }
 

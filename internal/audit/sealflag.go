@@ -24,8 +24,179 @@ import (
 
 const sealFlagFresh = 2 * time.Millisecond
 
-func (l *Log) flagWord() *int64 {
-	return (*int64)(unsafe.Pointer(&l.flag[0]))
+// The shared page holds, besides the seal flag (word 0), what appenders
+// need to decide whether to seal (sealDue) without a system call:
+//
+//	word 1: the journal offset up to which the last sealer sealed
+//	word 2: when that sealer read the journal (unix ns): every record
+//	        written before then is sealed
+//	word 3: set by an appender that found sealing due but left it to the
+//	        holder of the lock (the holder then looks again, see sealLoop)
+//	word 4: bytes of records appended to the journal, ever (each appender
+//	        adds its record's size after writing it)
+//	word 5: word 4 as the last sealer read it before reading the journal:
+//	        word 4 minus word 5 is (at least) what waits to be sealed
+//
+// The words are hints for scheduling work, never trusted for integrity:
+// a missing, zero, inconsistent or future value makes appenders seal, and
+// the time bound (word 2) holds whatever the counters say.
+const (
+	wordFlag = iota
+	wordSealedOffset
+	wordSealedAt
+	wordWanted
+	wordAppended
+	wordSealedCount
+)
+
+func (l *Log) flagWord() *int64 { return l.pageWord(wordFlag) }
+
+func (l *Log) pageWord(i int) *int64 {
+	return (*int64)(unsafe.Pointer(&l.flag[8*i]))
+}
+
+// addAppended adds n bytes to the appended counter and returns the bytes
+// appended since the last seal read the journal (-1: unknown).
+func (l *Log) addAppended(n int) (pending int64) {
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return -1
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			pending = -1
+		}
+	}()
+	total := atomic.AddInt64(l.pageWord(wordAppended), int64(n))
+	return total - atomic.LoadInt64(l.pageWord(wordSealedCount))
+}
+
+// appendedDue adds an appender's record of n bytes to the appended
+// counter and reports whether sealing is due (sealDue), reading the page
+// once for both.
+func (l *Log) appendedDue(n int) (due bool) {
+	if l.sealBytes <= 1 {
+		l.addAppended(n)
+		return true
+	}
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return true
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			due = true
+		}
+	}()
+	total := atomic.AddInt64(l.pageWord(wordAppended), int64(n))
+	return l.dueLocked(total - atomic.LoadInt64(l.pageWord(wordSealedCount)))
+}
+
+// appended reads the appended counter (0 when there is no page).
+func (l *Log) appended() (total int64) {
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return 0
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() { _ = recover() }()
+	return atomic.LoadInt64(l.pageWord(wordAppended))
+}
+
+// sealDue reports whether an appender seals now, pending being the bytes
+// appended since the last seal read the journal (-1: unknown): when at
+// least sealBytes wait (it seals a batch), or when the last seal read the
+// journal sealAfter ago or more (so no record waits longer than that while
+// appends go on), or when a due writer left its record to a sealer that
+// stopped (wanted), or when the page cannot tell.
+func (l *Log) sealDue(pending int64) (due bool) {
+	if l.sealBytes <= 1 || pending < 0 || pending >= l.sealBytes {
+		return true
+	}
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return true
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			due = true
+		}
+	}()
+	return l.dueLocked(pending)
+}
+
+// dueLocked is sealDue with the page mapped and read-locked (and faults
+// recovered by the caller).
+func (l *Log) dueLocked(pending int64) bool {
+	if pending < 0 || pending >= l.sealBytes {
+		return true
+	}
+	if atomic.LoadInt64(l.pageWord(wordWanted)) != 0 {
+		return true // a due writer's record waits for a sealer
+	}
+	at := atomic.LoadInt64(l.pageWord(wordSealedAt))
+	if at == 0 {
+		return true
+	}
+	age := l.opts.Now().UnixNano() - at
+	// A sealer may have read the clock a little after this appender; a
+	// last seal far in the future is a clock that jumped, or a forged
+	// page: seal.
+	return age >= int64(l.sealAfter) || age < -int64(l.sealAfter)
+}
+
+// publishSealed records in the page that every journal record written
+// before at, and counted in appended, is sealed, up to offset. Called
+// holding the seal lock.
+func (l *Log) publishSealed(offset, appended int64, at time.Time) {
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() { _ = recover() }()
+	atomic.StoreInt64(l.pageWord(wordSealedOffset), offset)
+	atomic.StoreInt64(l.pageWord(wordSealedCount), appended)
+	atomic.StoreInt64(l.pageWord(wordSealedAt), at.UnixNano())
+}
+
+// setWanted says a due appender left its record to the lock's holder.
+func (l *Log) setWanted() {
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() { _ = recover() }()
+	if atomic.LoadInt64(l.pageWord(wordWanted)) == 0 {
+		atomic.StoreInt64(l.pageWord(wordWanted), 1)
+	}
+}
+
+// takeWanted clears the wanted word and reports whether it was set (true
+// also when the page cannot tell).
+func (l *Log) takeWanted() (was bool) {
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return true
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			was = true
+		}
+	}()
+	return atomic.SwapInt64(l.pageWord(wordWanted), 0) != 0
 }
 
 // sealerActive reports whether a sealer holds the lock (a fresh flag).
@@ -66,4 +237,22 @@ func (l *Log) setSealFlag(set bool) {
 		v = time.Now().UnixNano()
 	}
 	atomic.StoreInt64(l.flagWord(), v)
+}
+
+// journalPending reports whether a journal of size bytes holds records past
+// the last published seal (true when the page cannot tell).
+func (l *Log) journalPending(size int64) (pending bool) {
+	l.flagMu.RLock()
+	defer l.flagMu.RUnlock()
+	if l.flag == nil {
+		return true
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			pending = true
+		}
+	}()
+	off := atomic.LoadInt64(l.pageWord(wordSealedOffset))
+	return off <= 0 || size != off
 }

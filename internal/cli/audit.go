@@ -125,10 +125,11 @@ func (f *auditFlags) load(e *Env) (*policy.Effective, string, error) {
 	return eff, path, nil
 }
 
-// sealPending seals the events still waiting in the audit journal (their
-// writers found another writer sealing, and that one was killed), so that
-// readers see every event appended so far. Without write access it warns
-// and leaves them; verify reports them as pending.
+// sealPending seals the events still waiting in the audit journal (appends
+// seal in batches, so the last ones wait for the next due append or a
+// reader; or their sealer was killed), so that readers see every event
+// appended so far. Without write access it warns and leaves them; verify
+// reports them as pending.
 func sealPending(e *Env, eff *policy.Effective, path string) {
 	if _, err := os.Stat(audit.JournalPath(path)); err != nil {
 		return
@@ -773,7 +774,9 @@ func recordGateRun(ctx context.Context, e *Env, eff *policy.Effective, g gateRun
 		PolicySHA256: eff.SHA256,
 	}
 	fitGateEvent(&ev)
-	return l.Append(ctx, ev)
+	// Sealed now: the command reports the event's sequence number, and a
+	// gate run ends a unit of work worth chaining at once.
+	return l.AppendSealed(ctx, ev)
 }
 
 // fitGateEvent keeps a scan.gate event under audit.MaxEventSize: a scan

@@ -134,6 +134,16 @@ repository's effective policy, then proxies until interrupted. The config:
 			ctx, stop := context.WithCancel(cmd.Context())
 			defer stop()
 			go g.Run(ctx) // scheduled re-attestation of confidential upstreams
+			// Appends seal in batches: seal what waits in the journal
+			// shortly after traffic stops (log.Close waits for a seal in
+			// progress).
+			go log.SealEvery(ctx, auditSealEvery)
+			defer func() {
+				stop()
+				if err := log.SealPending(context.Background()); err != nil {
+					logger.Warn("audit: sealing pending events failed", "err", err)
+				}
+			}()
 			if debugAddr != "" {
 				if _, err := serveDebug(ctx, debugAddr, logger); err != nil {
 					return err

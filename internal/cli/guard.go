@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wardenhq/warden/internal/agent"
+	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/hookrpc"
 )
 
@@ -127,8 +128,13 @@ func serveHooks(ctx context.Context, e *Env, socket string, idle time.Duration) 
 		ln.Close()
 		return err
 	}
+	// What os.Executable says for every decision: a replaced binary keeps
+	// its path (Linux reports it " (deleted)", which os.Executable trims),
+	// and the server stops at the first client that expects the new one.
+	self, _ := os.Executable()
 	logs := &auditLogs{}
 	defer logs.close()
+	sealer := newAuditSealer(log)
 	s := &hookServer{
 		id: id, uid: os.Getuid(), log: log, idle: idle, ln: ln, socket: socket, sockInfo: fi,
 		deps: hookDeps{
@@ -136,11 +142,24 @@ func serveHooks(ctx context.Context, e *Env, socket string, idle time.Duration) 
 			configure: func(cfg *agent.Config, hp *hookPolicy, dir string, e *Env) (func(), error) {
 				return configureHookWith(cfg, hp, dir, e, logs.open)
 			},
+			auditLogUsed: sealer.used,
+			self:         self,
 		},
 		last: time.Now(), done: make(chan struct{}),
 	}
 	log.Info("serving", "socket", socket, "pid", os.Getpid())
 	go s.watch(ctx)
+	sealCtx, stopSealing := context.WithCancel(ctx)
+	sealed := make(chan struct{})
+	go func() {
+		defer close(sealed)
+		sealer.run(sealCtx, auditSealEvery)
+	}()
+	defer func() {
+		stopSealing()
+		<-sealed
+		sealer.close()
+	}()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -267,4 +286,132 @@ func (s *hookServer) decide(ctx context.Context, req *hookrpc.Request) *hookrpc.
 		code = run(ctx, append([]string{"hook"}, req.Args...), e, newHookRootCmd)
 	}
 	return &hookrpc.Response{Status: hookrpc.OK, Exit: code, Stdout: out.Bytes(), Stderr: errb.Bytes()}
+}
+
+// auditSealEvery is how often long-lived processes (the guard server, the
+// gateway) seal the events their appends left in the audit journal.
+const auditSealEvery = 250 * time.Millisecond
+
+// auditSealer seals, in the background, the audit logs the guard server's
+// decisions appended to: appends seal in batches, so without it the last
+// events of a burst would wait in the journal for the next append or
+// reader. It only seals (no signer, no rotation: the appenders do those
+// with the policy's options), and forgets a log unused for auditSealForget.
+type auditSealer struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	logs map[string]*sealedLog
+}
+
+type sealedLog struct {
+	l    *audit.Log  // nil until the first tick
+	lock os.FileInfo // the lock file l holds
+	last time.Time
+}
+
+const auditSealForget = 10 * time.Minute
+
+func newAuditSealer(log *slog.Logger) *auditSealer {
+	return &auditSealer{log: log, logs: map[string]*sealedLog{}}
+}
+
+// used notes that a decision appended to the log at path.
+func (a *auditSealer) used(path string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.logs[path]; ok {
+		s.last = time.Now()
+		return
+	}
+	a.logs[path] = &sealedLog{last: time.Now()}
+}
+
+// run seals every d until ctx ends.
+func (a *auditSealer) run(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.tick(ctx)
+		}
+	}
+}
+
+// tick seals each log. The mutex guards the map and the times only, so a
+// decision noting its log never waits for a seal; the Logs belong to the
+// goroutine running run (and then close).
+func (a *auditSealer) tick(ctx context.Context) {
+	a.mu.Lock()
+	logs := make(map[string]*sealedLog, len(a.logs))
+	for path, s := range a.logs {
+		logs[path] = s
+	}
+	a.mu.Unlock()
+	for path, s := range logs {
+		// A Log cannot follow its lock file being removed or replaced (the
+		// audit directory deleted): it would lock a file nobody else
+		// locks. Reopen it then; and never create a log that is gone.
+		lockPath := path + ".lock"
+		cur, err := os.Stat(lockPath)
+		if s.l != nil && (err != nil || !os.SameFile(cur, s.lock)) {
+			s.l.Close()
+			s.l = nil
+		}
+		if err != nil {
+			continue
+		}
+		if s.l == nil {
+			l, err := audit.Open(path, audit.Options{})
+			if err != nil {
+				a.log.Warn("audit: cannot open the log to seal it", "path", path, "err", err)
+				a.forget(path, s)
+				continue
+			}
+			if after, err := os.Stat(lockPath); err != nil || !os.SameFile(cur, after) {
+				l.Close() // replaced meanwhile: next tick
+				continue
+			}
+			s.l, s.lock = l, cur
+		}
+		if err := s.l.SealPending(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("audit: sealing pending events failed", "path", path, "err", err)
+		}
+		a.mu.Lock()
+		idle := time.Since(s.last) > auditSealForget
+		a.mu.Unlock()
+		if idle {
+			a.forget(path, s)
+		}
+	}
+}
+
+func (a *auditSealer) forget(path string, s *sealedLog) {
+	if s.l != nil {
+		s.l.Close()
+		s.l = nil
+	}
+	a.mu.Lock()
+	if a.logs[path] == s {
+		delete(a.logs, path)
+	}
+	a.mu.Unlock()
+}
+
+// close seals what is left and releases the logs.
+func (a *auditSealer) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for path, s := range a.logs {
+		if s.l == nil {
+			continue
+		}
+		if err := s.l.SealPending(context.Background()); err != nil {
+			a.log.Warn("audit: sealing pending events failed", "path", path, "err", err)
+		}
+		s.l.Close()
+	}
+	a.logs = map[string]*sealedLog{}
 }

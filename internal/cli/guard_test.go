@@ -190,8 +190,22 @@ func TestGuardServerAnswersAsHook(t *testing.T) {
 	}
 }
 
+// countAudit counts the events of the log as a reader sees them: it seals
+// what waits in the journal first (appends seal in batches), as the
+// `warden audit` commands do.
 func countAudit(t testing.TB, path string) int {
 	t.Helper()
+	if _, err := os.Stat(audit.JournalPath(path)); err == nil {
+		l, err := audit.Open(path, audit.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = l.Seal(context.Background())
+		l.Close()
+		if err != nil {
+			t.Fatalf("sealing %s: %v", path, err)
+		}
+	}
 	n := 0
 	err := audit.Read(path, audit.ReadOptions{}, func(audit.Record) error { n++; return nil })
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -387,6 +401,56 @@ func TestGuardServerIdle(t *testing.T) {
 	if _, err := os.Stat(sock); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("socket left behind: %v", err)
 	}
+}
+
+// The guard server seals the events its decisions leave in the audit
+// journal in the background: with no reader and no further append, every
+// event reaches the chain shortly after the requests stop.
+func TestGuardServerSealsTheAuditJournal(t *testing.T) {
+	sock, _ := testServer(t, time.Hour)
+	proj := t.TempDir()
+	env := guardEnv(proj)
+	auditPath := filepath.Join(proj, ".warden", "audit", "audit.jsonl")
+	decide := func(n int) {
+		t.Helper()
+		for i := range n {
+			payload, _ := json.Marshal(map[string]any{
+				"session_id": "seal-test", "cwd": proj, "hook_event_name": "PreToolUse",
+				"tool_name": "Bash", "tool_input": map[string]any{"command": fmt.Sprintf("echo %d", i)},
+			})
+			resp, err := ask(t, sock, &hookrpc.Request{Binary: selfID(t), Args: []string{"claude", "--timeout", "1m"}, Dir: proj, Env: envList(env), Stdin: payload})
+			if err != nil || resp.Status != hookrpc.OK {
+				t.Fatalf("request %d: %v %+v", i, err, resp)
+			}
+		}
+	}
+	sealedSoon := func(step string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			rep, err := audit.Verify(auditPath, audit.VerifyOptions{})
+			if err != nil || !rep.Intact() {
+				t.Fatalf("%s: Verify: %v %+v", step, err, rep.Problem)
+			}
+			if rep.Pending == 0 && rep.Events == want {
+				return
+			}
+			if rep.Events > want || time.Now().After(deadline) {
+				t.Fatalf("%s: %d events sealed, %d pending; want %d sealed by the server", step, rep.Events, rep.Pending, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	decide(5)
+	sealedSoon("5 requests", 5)
+	// The audit directory deleted: the server's sealer must not keep the
+	// old lock file (it would seal beside the appenders, not with them).
+	if err := os.RemoveAll(filepath.Dir(auditPath)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * auditSealEvery) // the sealer notices the log is gone
+	decide(3)
+	sealedSoon("3 requests after the audit directory was deleted", 3)
 }
 
 // TestGuardServerAuditLogs: the server keeps audit logs open between

@@ -87,6 +87,12 @@ func configureHookWith(cfg *agent.Config, hp *hookPolicy, dir string, e *Env, op
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the audit log: %w", err)
 	}
+	// A hook process appends one event and exits without sealing it (it
+	// waits in the journal for the next due append or reader: docs/AUDIT.md);
+	// the guard server seals what its decisions leave in the background.
+	if e.hookDeps != nil && e.hookDeps.auditLogUsed != nil {
+		e.hookDeps.auditLogUsed(log.Path())
+	}
 	cfg.Recorder = &auditRecorder{log: log, actor: auditActor(e), repo: audit.Repo{Name: filepath.Base(dir)}}
 	return release, nil
 }

@@ -342,6 +342,9 @@ func runInitCheck(ctx context.Context, e *Env, fl *initFlags) error {
 	}
 	seen := map[string]int{}
 	logPath := auditLogPath(eff, o.Dir, "")
+	// A hook's event may still wait in the journal (appends seal in
+	// batches): seal first, as every reader does.
+	sealPending(e, eff, logPath)
 	logErr := audit.Read(logPath, audit.ReadOptions{}, func(r audit.Record) error {
 		if a := r.Actor.Agent; a != "" {
 			seen[a]++

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wardenhq/warden/internal/audit"
 )
 
 // TestThinClientFor: init uses a thin client only when it sits next to the
@@ -83,5 +89,37 @@ func TestHookClient(t *testing.T) {
 		if client != tt.client || (tt.problem == "") != (problem == "") || !strings.Contains(problem, tt.problem) {
 			t.Errorf("hookClient(%q) = %q, %q; want %q, %q", tt.command, client, problem, tt.client, tt.problem)
 		}
+	}
+}
+
+// TestInitCheckSealsPendingEvents: a hook's event still waiting in the
+// audit journal (appends seal in batches) counts as proof that the agent's
+// hooks fire: init --check seals before it reads.
+func TestInitCheckSealsPendingEvents(t *testing.T) {
+	repo, env := auditRepo(t)
+	e := &Env{Dir: repo, Getenv: func(k string) string { return env[k] }}
+	eff, err := loadPolicy(e, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := auditLogPath(eff, repo, "")
+	l, err := audit.Open(path, audit.Options{SealAfter: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, agent := range []string{"cursor", "claude"} { // the first append seals, the second waits
+		if _, err := l.Append(context.Background(), audit.Event{Kind: audit.KindAgentAction, Actor: audit.Actor{Agent: agent}, Summary: "exec: ls", Decision: audit.DecisionAllow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	if rep, err := audit.Verify(path, audit.VerifyOptions{}); err != nil || rep.Events != 1 || rep.Pending != 1 {
+		t.Fatalf("before the check: %v, %d events, %d pending; want claude's event pending", err, rep.Events, rep.Pending)
+	}
+	var out bytes.Buffer
+	e = &Env{Dir: repo, Stdout: &out, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }}
+	Main(context.Background(), []string{"init", "--check", "--agent", "claude"}, e)
+	if !strings.Contains(out.String(), "1 decision(s) recorded") {
+		t.Fatalf("init --check output:\n%s\nwant claude's pending decision counted", out.String())
 	}
 }

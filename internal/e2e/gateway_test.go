@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenhq/warden/internal/audit"
 	"github.com/wardenhq/warden/internal/gateway/confidentialtest"
 )
 
@@ -235,7 +237,19 @@ func startGateway(t *testing.T, policy, config string, env ...string) *gatewayPr
 // auditEvents returns the gateway's audit log, raw and decoded.
 func (g *gatewayProc) auditEvents(t *testing.T) (string, []gwAuditEvent) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(g.dir, ".warden", "audit", "audit.jsonl"))
+	path := filepath.Join(g.dir, ".warden", "audit", "audit.jsonl")
+	// Appends seal in batches (the gateway seals what waits every 250 ms):
+	// seal first, as every reader of the log does.
+	l, err := audit.Open(path, audit.Options{})
+	if err != nil {
+		t.Fatalf("opening the gateway's audit log: %v", err)
+	}
+	_, err = l.Seal(context.Background())
+	l.Close()
+	if err != nil {
+		t.Fatalf("sealing the gateway's audit log: %v", err)
+	}
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("reading the gateway's audit log: %v", err)
 	}

@@ -732,8 +732,17 @@ func matchAny(globs []string, s string) bool {
 // request had any.
 func pumpSSE(w http.ResponseWriter, body io.Reader, write func(io.Writer, []byte)) {
 	fl, _ := w.(http.Flusher)
-	br := bufio.NewReaderSize(body, 64<<10)
-	var ev bytes.Buffer
+	ps := ssePool.Get().(*sseScratch)
+	br, ev := ps.br, &ps.ev
+	br.Reset(body)
+	ev.Reset()
+	defer func() {
+		br.Reset(nil) // let go of the upstream's body
+		if ev.Cap() > 1<<20 {
+			ps.ev = bytes.Buffer{} // do not keep a huge event's buffer
+		}
+		ssePool.Put(ps)
+	}()
 	for {
 		line, err := br.ReadSlice('\n')
 		ev.Write(line)
@@ -757,6 +766,15 @@ func pumpSSE(w http.ResponseWriter, body io.Reader, write func(io.Writer, []byte
 		}
 	}
 }
+
+// sseScratch is pumpSSE's reading buffer (64 KiB: a line longer than that
+// is read in pieces) and event buffer, kept from one stream to the next.
+type sseScratch struct {
+	br *bufio.Reader
+	ev bytes.Buffer
+}
+
+var ssePool = sync.Pool{New: func() any { return &sseScratch{br: bufio.NewReaderSize(nil, 64<<10)} }}
 
 // eventBuffered reports whether br holds a complete SSE event (up to its
 // blank line) that can be read without waiting.
@@ -851,9 +869,20 @@ func isJSONRestorer(r *streamRestorer) bool {
 }
 
 func writeDelta(w io.Writer, index int, typ, field, text string) {
-	b, _ := json.Marshal(map[string]any{"type": "content_block_delta", "index": index,
-		"delta": map[string]string{"type": typ, field: text}})
-	fmt.Fprintf(w, "event: content_block_delta\ndata: %s\n\n", b)
+	// The bytes json.Marshal gives for {"type":"content_block_delta",
+	// "index":index,"delta":{"type":typ,field:text}} (keys sorted, HTML
+	// escaped), written directly: this runs for every restored delta.
+	b := make([]byte, 0, len(text)+len(field)+len(typ)+96)
+	b = append(b, "event: content_block_delta\ndata: {\"delta\":{\""...)
+	b = append(b, field...)
+	b = append(b, "\":"...)
+	b = appendJSONStringEsc(b, []byte(text), true)
+	b = append(b, ",\"type\":\""...)
+	b = append(b, typ...)
+	b = append(b, "\"},\"index\":"...)
+	b = strconv.AppendInt(b, int64(index), 10)
+	b = append(b, ",\"type\":\"content_block_delta\"}\n\n"...)
+	w.Write(b)
 }
 
 // sseEventName returns the name an SSE event gives on its "event:" line

@@ -47,13 +47,19 @@ func redactBody(eng *secrets.Engine, body []byte, texts *textBuf, ph *placeholde
 
 // appendJSONString appends s as a JSON string literal, escaped as
 // encoding/json does without HTML escaping (invalid UTF-8 becomes U+FFFD).
-func appendJSONString(dst, s []byte) []byte {
+func appendJSONString(dst, s []byte) []byte { return appendJSONStringEsc(dst, s, false) }
+
+// appendJSONStringEsc is appendJSONString, with html also escaping <, >
+// and & as json.Marshal does.
+func appendJSONStringEsc(dst, s []byte, html bool) []byte {
 	const hexd = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
+			case html && (c == '<' || c == '>' || c == '&'):
+				dst = append(dst, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
 			case c == '"' || c == '\\':
 				dst = append(dst, '\\', c)
 			case c == '\n':

@@ -251,6 +251,7 @@ func TestFastClientFallback(t *testing.T) {
 		})
 	}
 	t.Run("over-size input", func(t *testing.T) {
+		t.Parallel() // with the waits above
 		s := newSandbox(t)
 		// Whitespace before the JSON: over the client's limit, so the input
 		// must reach warden hook whole (read part + rest) for it to decide.
@@ -262,6 +263,7 @@ func TestFastClientFallback(t *testing.T) {
 		}
 	})
 	t.Run("input at the limit", func(t *testing.T) {
+		t.Parallel() // with the waits above
 		s := newSandbox(t)
 		dir := fastOnly(t)
 		s.serveFor(dir)
@@ -297,6 +299,20 @@ func TestFastClientFallback(t *testing.T) {
 			if served := got.Exit != 99; served != tc.served {
 				t.Errorf("%v: %+v, served %v want %v", tc.args, got, served, tc.served)
 			}
+		}
+	})
+	t.Run("deleted working directory", func(t *testing.T) {
+		s := newSandbox(t)
+		s.thin([]string{"claude"}, allow) // a server is running
+		s.waitServer()
+		inGone := func(bin ...string) answer {
+			script := `mkdir gone && cd gone && rmdir ../gone && exec "$@"`
+			return s.run(append([]string{"/bin/sh", "-c", script, "sh"}, bin...), deny)
+		}
+		got := inGone(filepath.Join(bin, "warden-hook-c"), "claude")
+		want := inGone(filepath.Join(bin, "warden"), "hook", "claude")
+		if got != want || !strings.Contains(got.Stdout, `"permissionDecision":"deny"`) {
+			t.Errorf("%+v, warden hook %+v", got, want)
 		}
 	})
 	t.Run("nothing to run", func(t *testing.T) {

@@ -128,9 +128,16 @@ fi
 
 # settle waits (at most 60 s) until the portkey process has used under 5%
 # of a CPU for a whole second.
-# events prints how many events the gateway's audit log holds: the last
-# sequence number (it counts across rotated segments; a line count of the
-# active segment does not).
+# served prints how many requests the gateway has answered, from its
+# /metrics (warden_gateway_requests_total, all decisions). The audit log's
+# last sequence number, used before, lags: events wait in the audit
+# journal until the next seal.
+served() {
+  curl -s "http://127.0.0.1:$wport/metrics" | awk '/^warden_gateway_requests_total/ { n += $2 } END { printf "%d\n", n }'
+}
+
+# events prints how many events the gateway's audit log holds (sealed):
+# the last sequence number (it counts across rotated segments).
 events() {
   local last
   last=$(tail -n 1 "$work/gw/.warden/audit/audit.jsonl" 2>/dev/null | grep -o '"seq":[0-9]*' | head -n 1)
@@ -169,7 +176,7 @@ echo "# Part 1: warden"
 for sc in $scenarios; do
   echo
   echo "## scenario $sc, $rate req/s"
-  ev0=$(events)
+  ev0=$(served)
   cpu0=$(awk '{print $14+$15}' "/proc/$wpid/stat")
   prof=
   if [ -n "$profile_dir" ]; then
@@ -184,10 +191,10 @@ for sc in $scenarios; do
     -target "direct,http://$up,x-api-key=sk-bench" \
     -target "warden,http://127.0.0.1:$wport,x-api-key=$key"
   # CPU time the warden process spent per request it served (user+system,
-  # from /proc; its audit log's sequence number counts the requests): a figure that machine
+  # from /proc; requests counted by its /metrics): a figure that machine
   # load inflates far less than latency.
   cpu1=$(awk '{print $14+$15}' "/proc/$wpid/stat")
-  ev1=$(events)
+  ev1=$(served)
   [ -z "$prof" ] || wait "$prof" || true
   awk -v t=$((cpu1 - cpu0)) -v n=$((ev1 - ev0)) -v hz="$(getconf CLK_TCK)" \
     'BEGIN { if (n > 0) printf "warden gateway CPU per request: %.0f us (%d requests)\n", t / hz / n * 1e6, n }'
@@ -217,4 +224,4 @@ for r in $rate $peer_rate; do
 done
 echo
 echo "load after: $(uptime)"
-echo "warden audit events written: $(events)"
+echo "warden requests served: $(served), audit events sealed: $(events)"
