@@ -128,6 +128,10 @@ func serveHooks(ctx context.Context, e *Env, socket string, idle time.Duration) 
 		ln.Close()
 		return err
 	}
+	// What os.Executable says for every decision: a replaced binary keeps
+	// its path (Linux reports it " (deleted)", which os.Executable trims),
+	// and the server stops at the first client that expects the new one.
+	self, _ := os.Executable()
 	logs := &auditLogs{}
 	defer logs.close()
 	sealer := newAuditSealer(log)
@@ -139,6 +143,7 @@ func serveHooks(ctx context.Context, e *Env, socket string, idle time.Duration) 
 				return configureHookWith(cfg, hp, dir, e, logs.open)
 			},
 			auditLogUsed: sealer.used,
+			self:         self,
 		},
 		last: time.Now(), done: make(chan struct{}),
 	}

@@ -38,6 +38,9 @@ type hookDeps struct {
 	// each decision appended to, so that events left in its journal are
 	// sealed in the background (auditSealer).
 	auditLogUsed func(path string)
+	// self, when set (the guard server, whose executable does not move
+	// under it), is the warden executable's path; else os.Executable.
+	self string
 }
 
 var defaultHookDeps = hookDeps{loadPolicy: loadHookPolicy, configure: configureHook}
@@ -269,7 +272,10 @@ func decideHook(ctx context.Context, e *Env, req *agent.Request, deps hookDeps) 
 	if home == "" {
 		home, _ = os.UserHomeDir()
 	}
-	self, _ := os.Executable()
+	self := deps.self
+	if self == "" {
+		self, _ = os.Executable()
+	}
 	cfg := agent.Config{
 		Policy:     &hp.eff.Policy,
 		PolicySHA:  hp.eff.SHA256,

@@ -301,6 +301,20 @@ func TestFastClientFallback(t *testing.T) {
 			}
 		}
 	})
+	t.Run("deleted working directory", func(t *testing.T) {
+		s := newSandbox(t)
+		s.thin([]string{"claude"}, allow) // a server is running
+		s.waitServer()
+		inGone := func(bin ...string) answer {
+			script := `mkdir gone && cd gone && rmdir ../gone && exec "$@"`
+			return s.run(append([]string{"/bin/sh", "-c", script, "sh"}, bin...), deny)
+		}
+		got := inGone(filepath.Join(bin, "warden-hook-c"), "claude")
+		want := inGone(filepath.Join(bin, "warden"), "hook", "claude")
+		if got != want || !strings.Contains(got.Stdout, `"permissionDecision":"deny"`) {
+			t.Errorf("%+v, warden hook %+v", got, want)
+		}
+	})
 	t.Run("nothing to run", func(t *testing.T) {
 		s := newSandbox(t)
 		lone := filepath.Join(t.TempDir(), "warden-hook-c")
