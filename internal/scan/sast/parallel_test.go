@@ -342,3 +342,44 @@ func TestParallelSameFindingsTree(t *testing.T) {
 		t.Errorf("no file was split: the tree has no file of %d bytes or more", lowerSplitMin)
 	}
 }
+
+// fuzzParallel: for any input, lowering and analysing in two halves (cut
+// in the middle or after the first item, at each stage and at both) gives
+// the serial result.
+func fuzzParallel(f *testing.F, ext string) {
+	for _, c := range loadCases(f) {
+		if strings.HasSuffix(c.name, ext) {
+			f.Add(c.src)
+		}
+	}
+	for _, c := range redoCases {
+		if strings.HasSuffix(c.name, ext) {
+			f.Add([]byte(c.src))
+		}
+	}
+	e := New()
+	f.Fuzz(func(t *testing.T, src []byte) {
+		name := "fuzz" + ext
+		u, err := parseUnit(context.Background(), name, src, -1)
+		if err != nil {
+			return
+		}
+		serial := pipelineResult{u, e.analyze(u, -1), ""}
+		serial.findings = fmt.Sprintf("%+v", e.findings(u, serial.hits))
+		for _, c := range []cuts{{cutMiddle, -1}, {-1, cutMiddle}, {cutMiddle, cutMiddle}, {1, -1}, {-1, 1}} {
+			gu, err := parseUnit(context.Background(), name, src, c.lower)
+			if err != nil {
+				t.Fatalf("cut %+v: %v", c, err)
+			}
+			got := pipelineResult{gu, e.analyze(gu, c.analyze), ""}
+			got.findings = fmt.Sprintf("%+v", e.findings(gu, got.hits))
+			if d := diffPipeline(got, serial); d != "" {
+				t.Fatalf("cut %+v:\n%s", c, d)
+			}
+		}
+	})
+}
+
+func FuzzParallelPython(f *testing.F)     { fuzzParallel(f, ".py") }
+func FuzzParallelJavaScript(f *testing.F) { fuzzParallel(f, ".js") }
+func FuzzParallelTSX(f *testing.F)        { fuzzParallel(f, ".tsx") }
