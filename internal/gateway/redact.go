@@ -27,7 +27,8 @@ func redactBody(eng *secrets.Engine, body []byte, texts *textBuf, ph *placeholde
 		last  int
 	)
 	for _, sp := range texts.spans {
-		red, ms := eng.Redact(texts.b[sp.text:sp.textEnd], func(m secrets.Match) string { return ph.For(m.Value) })
+		text := texts.b[sp.text:sp.textEnd]
+		ms := eng.Find(text)
 		if len(ms) == 0 {
 			continue
 		}
@@ -36,13 +37,92 @@ func redactBody(eng *secrets.Engine, body []byte, texts *textBuf, ph *placeholde
 			out = make([]byte, 0, len(body)+64)
 		}
 		out = append(out, body[last:sp.raw]...)
-		out = appendJSONString(out, red)
+		out = appendRedacted(out, body[sp.raw:sp.rawEnd], text, ms, ph)
 		last = sp.rawEnd
 	}
 	if out == nil {
 		return body, nil, nil
 	}
 	return append(out, body[last:]...), found, nil
+}
+
+// appendRedacted appends the JSON string literal lit (quotes included),
+// whose decoded text is text, with the matches ms replaced by their
+// placeholders: the bytes appendJSONString gives for text redacted as
+// secrets.Engine.Redact redacts it (a match starting inside an earlier
+// one is skipped). When the literal is written the way appendJSONString
+// writes it (printable ASCII, escapes only \" \\ \n \r \t \b \f), its
+// bytes are kept and only the secrets are cut out; otherwise the redacted
+// text is encoded anew.
+func appendRedacted(dst, lit, text []byte, ms []secrets.Match, ph *placeholders) []byte {
+	type cut struct {
+		start, end int
+		ph         string
+	}
+	var cuts []cut
+	pos := 0
+	for _, m := range ms {
+		if m.Start < pos {
+			continue
+		}
+		cuts = append(cuts, cut{m.Start, m.End, ph.For(m.Value)})
+		pos = m.End
+	}
+	if raw := lit[1 : len(lit)-1]; canonicalASCII(raw) {
+		// Each decoded byte is one raw byte or one two-byte escape: walk
+		// both to find where the cuts fall in the raw bytes.
+		dst = append(dst, '"')
+		i, d, from := 0, 0, 0
+		for _, c := range cuts {
+			for d < c.start {
+				i, d = i+1+boolInt(raw[i] == '\\'), d+1
+			}
+			dst = append(append(dst, raw[from:i]...), c.ph...)
+			for d < c.end {
+				i, d = i+1+boolInt(raw[i] == '\\'), d+1
+			}
+			from = i
+		}
+		return append(append(dst, raw[from:]...), '"')
+	}
+	red := make([]byte, 0, len(text)+len(cuts)*placeholderLen)
+	pos = 0
+	for _, c := range cuts {
+		red = append(append(red, text[pos:c.start]...), c.ph...)
+		pos = c.end
+	}
+	return appendJSONString(dst, append(red, text[pos:]...))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// canonicalASCII reports whether raw, the inside of a JSON string literal,
+// is what appendJSONString writes for its decoded text: printable ASCII
+// (DEL included) and only the escapes \" \\ \n \r \t \b \f.
+func canonicalASCII(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c < 0x20 || c >= 0x80 {
+			return false
+		}
+		if c == '\\' {
+			i++
+			if i >= len(raw) {
+				return false
+			}
+			switch raw[i] {
+			case '"', '\\', 'n', 'r', 't', 'b', 'f':
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // appendJSONString appends s as a JSON string literal, escaped as

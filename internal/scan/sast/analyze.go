@@ -163,6 +163,9 @@ func (a *analyzer) run(cut int) {
 			cut = 0
 		}
 	}
+	if cut == cutMiddle {
+		cut = 0 // runSplit's middle
+	}
 	if cut >= 0 && a.runSplit(cut) {
 		return
 	}

@@ -33,6 +33,10 @@ import (
 // (lower) or deferred function/class k (analyze); tests use the last two.
 type cuts struct{ lower, analyze int }
 
+// cutMiddle as a cut splits in the middle whatever the file's size and the
+// free cores (tests and fuzzers).
+const cutMiddle = 1<<31 - 1
+
 // inflight counts the files being parsed, lowered or analysed; work is split
 // only while fewer files than cores are in flight (a tree scan already keeps
 // every core busy, and its files are not split).
@@ -126,6 +130,9 @@ func lowerTop(u *Unit, kids []*tnode, front func(tsLower) tsFront, cut int) bool
 		if splitEnabled && len(u.Src) >= lowerSplitMin && spareCore() {
 			cut = middle(len(kids), func(i int) int { return kids[i].end - kids[i].start })
 		}
+	}
+	if cut == cutMiddle {
+		cut = middle(len(kids), func(i int) int { return kids[i].end - kids[i].start })
 	}
 	f := front(tsLower{u})
 	if cut <= 0 || cut >= len(kids) {

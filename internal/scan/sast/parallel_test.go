@@ -3,6 +3,8 @@ package sast
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -290,3 +292,94 @@ func TestParallelRedo(t *testing.T) {
 	check("redo-analyze.py", cuts{-1, 2}, analyzeRedone.Load, true)
 	check("redo-analyze.js", cuts{-1, 2}, analyzeRedone.Load, true)
 }
+
+// TestParallelSameFindingsTree runs the comparison over a whole source tree
+// (SAST_TREE=dir, e.g. $(go env GOROOT)/src or a node_modules corpus): each
+// file is checked serially with the whole-file parse, and with every split
+// (parse, lowering, analysis) the engine makes when a core is free, and the
+// findings must be byte for byte the same. It takes minutes, so it runs
+// only when SAST_TREE names the tree.
+func TestParallelSameFindingsTree(t *testing.T) {
+	dir := os.Getenv("SAST_TREE")
+	if dir == "" {
+		t.Skip("SAST_TREE is not set: the whole-tree comparison runs on demand (see docs/PERFORMANCE.md)")
+	}
+	e := New()
+	ctx := context.Background()
+	files, split := 0, 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !e.Wants(p) {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil || len(src) > MaxFileSize || Minified(src) {
+			return nil
+		}
+		files++
+		splitEnabled = false
+		want, werr := e.check(ctx, p, src, cuts{-1, -1})
+		splitEnabled = true
+		l0, a0 := lowerSplits.Load()+lowerRedone.Load(), analyzeSplits.Load()+analyzeRedone.Load()
+		got, gerr := e.check(ctx, p, src, cuts{})
+		if lowerSplits.Load()+lowerRedone.Load() != l0 || analyzeSplits.Load()+analyzeRedone.Load() != a0 {
+			split++
+		}
+		if (werr == nil) != (gerr == nil) {
+			t.Errorf("%s: serial error %v, split error %v", p, werr, gerr)
+			return nil
+		}
+		if d := cmp.Diff(fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", got)); d != "" {
+			t.Errorf("%s: findings differ (-serial +split):\n%s", p, d)
+		}
+		return nil
+	})
+	splitEnabled = true
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %d files, %d split", dir, files, split)
+	if split == 0 {
+		t.Errorf("no file was split: the tree has no file of %d bytes or more", lowerSplitMin)
+	}
+}
+
+// fuzzParallel: for any input, lowering and analysing in two halves (cut
+// in the middle or after the first item, at each stage and at both) gives
+// the serial result.
+func fuzzParallel(f *testing.F, ext string) {
+	for _, c := range loadCases(f) {
+		if strings.HasSuffix(c.name, ext) {
+			f.Add(c.src)
+		}
+	}
+	for _, c := range redoCases {
+		if strings.HasSuffix(c.name, ext) {
+			f.Add([]byte(c.src))
+		}
+	}
+	e := New()
+	f.Fuzz(func(t *testing.T, src []byte) {
+		name := "fuzz" + ext
+		u, err := parseUnit(context.Background(), name, src, -1)
+		if err != nil {
+			return
+		}
+		serial := pipelineResult{u, e.analyze(u, -1), ""}
+		serial.findings = fmt.Sprintf("%+v", e.findings(u, serial.hits))
+		for _, c := range []cuts{{cutMiddle, -1}, {-1, cutMiddle}, {cutMiddle, cutMiddle}, {1, -1}, {-1, 1}} {
+			gu, err := parseUnit(context.Background(), name, src, c.lower)
+			if err != nil {
+				t.Fatalf("cut %+v: %v", c, err)
+			}
+			got := pipelineResult{gu, e.analyze(gu, c.analyze), ""}
+			got.findings = fmt.Sprintf("%+v", e.findings(gu, got.hits))
+			if d := diffPipeline(got, serial); d != "" {
+				t.Fatalf("cut %+v:\n%s", c, d)
+			}
+		}
+	})
+}
+
+func FuzzParallelPython(f *testing.F)     { fuzzParallel(f, ".py") }
+func FuzzParallelJavaScript(f *testing.F) { fuzzParallel(f, ".js") }
+func FuzzParallelTSX(f *testing.F)        { fuzzParallel(f, ".tsx") }
