@@ -230,6 +230,10 @@ func BenchmarkAppend1Process(b *testing.B) { benchProcessesN(b, 1, 0, false) }
 // the machine's cores.
 func BenchmarkAppend16ProcessesPaced(b *testing.B) { benchProcesses(b, time.Millisecond, false) }
 
+// BenchmarkAppendPlain16ProcessesPaced is the floor for the one above:
+// plain O_APPEND JSON lines at the same pace.
+func BenchmarkAppendPlain16ProcessesPaced(b *testing.B) { benchProcesses(b, time.Millisecond, true) }
+
 func benchProcesses(b *testing.B, pace time.Duration, plain bool) {
 	benchProcessesN(b, 16, pace, plain)
 }
