@@ -55,57 +55,50 @@ func (l *Log) pageWord(i int) *int64 {
 	return (*int64)(unsafe.Pointer(&l.flag[8*i]))
 }
 
-// addAppended adds n bytes to the appended counter and returns the bytes
-// appended since the last seal read the journal (-1: unknown).
-func (l *Log) addAppended(n int) (pending int64) {
+// onPage runs f with the shared page mapped and read-locked and returns
+// its answer, or otherwise when there is no page or reading it faults:
+// someone truncating the lock file under us must not crash the process.
+func onPage[T any](l *Log, otherwise T, f func() T) (v T) {
 	l.flagMu.RLock()
 	defer l.flagMu.RUnlock()
 	if l.flag == nil {
-		return -1
+		return otherwise
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if recover() != nil {
-			pending = -1
+			v = otherwise
 		}
 	}()
-	total := atomic.AddInt64(l.pageWord(wordAppended), int64(n))
-	return total - atomic.LoadInt64(l.pageWord(wordSealedCount))
+	return f()
+}
+
+// addAppended adds n bytes to the appended counter and returns the bytes
+// appended since the last seal read the journal (-1: unknown).
+func (l *Log) addAppended(n int) int64 {
+	return onPage(l, -1, func() int64 {
+		total := atomic.AddInt64(l.pageWord(wordAppended), int64(n))
+		return total - atomic.LoadInt64(l.pageWord(wordSealedCount))
+	})
 }
 
 // appendedDue adds an appender's record of n bytes to the appended
 // counter and reports whether sealing is due (sealDue), reading the page
 // once for both.
-func (l *Log) appendedDue(n int) (due bool) {
+func (l *Log) appendedDue(n int) bool {
 	if l.sealBytes <= 1 {
 		l.addAppended(n)
 		return true
 	}
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return true
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			due = true
-		}
-	}()
-	total := atomic.AddInt64(l.pageWord(wordAppended), int64(n))
-	return l.dueLocked(total - atomic.LoadInt64(l.pageWord(wordSealedCount)))
+	return onPage(l, true, func() bool {
+		total := atomic.AddInt64(l.pageWord(wordAppended), int64(n))
+		return l.dueLocked(total - atomic.LoadInt64(l.pageWord(wordSealedCount)))
+	})
 }
 
 // appended reads the appended counter (0 when there is no page).
-func (l *Log) appended() (total int64) {
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return 0
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() { _ = recover() }()
-	return atomic.LoadInt64(l.pageWord(wordAppended))
+func (l *Log) appended() int64 {
+	return onPage(l, 0, func() int64 { return atomic.LoadInt64(l.pageWord(wordAppended)) })
 }
 
 // sealDue reports whether an appender seals now, pending being the bytes
@@ -114,22 +107,11 @@ func (l *Log) appended() (total int64) {
 // journal sealAfter ago or more (so no record waits longer than that while
 // appends go on), or when a due writer left its record to a sealer that
 // stopped (wanted), or when the page cannot tell.
-func (l *Log) sealDue(pending int64) (due bool) {
+func (l *Log) sealDue(pending int64) bool {
 	if l.sealBytes <= 1 || pending < 0 || pending >= l.sealBytes {
 		return true
 	}
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return true
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			due = true
-		}
-	}()
-	return l.dueLocked(pending)
+	return onPage(l, true, func() bool { return l.dueLocked(pending) })
 }
 
 // dueLocked is sealDue with the page mapped and read-locked (and faults
@@ -156,103 +138,61 @@ func (l *Log) dueLocked(pending int64) bool {
 // before at, and counted in appended, is sealed, up to offset. Called
 // holding the seal lock.
 func (l *Log) publishSealed(offset, appended int64, at time.Time) {
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() { _ = recover() }()
-	atomic.StoreInt64(l.pageWord(wordSealedOffset), offset)
-	atomic.StoreInt64(l.pageWord(wordSealedCount), appended)
-	atomic.StoreInt64(l.pageWord(wordSealedAt), at.UnixNano())
+	onPage(l, struct{}{}, func() struct{} {
+		atomic.StoreInt64(l.pageWord(wordSealedOffset), offset)
+		atomic.StoreInt64(l.pageWord(wordSealedCount), appended)
+		atomic.StoreInt64(l.pageWord(wordSealedAt), at.UnixNano())
+		return struct{}{}
+	})
 }
 
 // setWanted says a due appender left its record to the lock's holder.
 func (l *Log) setWanted() {
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() { _ = recover() }()
-	if atomic.LoadInt64(l.pageWord(wordWanted)) == 0 {
-		atomic.StoreInt64(l.pageWord(wordWanted), 1)
-	}
+	onPage(l, struct{}{}, func() struct{} {
+		if atomic.LoadInt64(l.pageWord(wordWanted)) == 0 {
+			atomic.StoreInt64(l.pageWord(wordWanted), 1)
+		}
+		return struct{}{}
+	})
 }
 
 // takeWanted clears the wanted word and reports whether it was set (true
 // also when the page cannot tell).
-func (l *Log) takeWanted() (was bool) {
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return true
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			was = true
-		}
-	}()
-	return atomic.SwapInt64(l.pageWord(wordWanted), 0) != 0
+func (l *Log) takeWanted() bool {
+	return onPage(l, true, func() bool { return atomic.SwapInt64(l.pageWord(wordWanted), 0) != 0 })
 }
 
-// sealerActive reports whether a sealer holds the lock (a fresh flag).
-func (l *Log) sealerActive() (active bool) {
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return false
-	}
-	// Someone truncating the lock file under us must not crash the
-	// process: a fault reading the page is "no flag".
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			active = false
+// sealerActive reports whether a sealer holds the lock (a fresh flag; no
+// page, or a fault reading it, is "no flag").
+func (l *Log) sealerActive() bool {
+	return onPage(l, false, func() bool {
+		v := atomic.LoadInt64(l.flagWord())
+		if v == 0 {
+			return false
 		}
-	}()
-	v := atomic.LoadInt64(l.flagWord())
-	if v == 0 {
-		return false
-	}
-	d := time.Now().UnixNano() - v
-	return d < int64(sealFlagFresh) && d > -int64(sealFlagFresh)
+		d := time.Now().UnixNano() - v
+		return d < int64(sealFlagFresh) && d > -int64(sealFlagFresh)
+	})
 }
 
 // setSealFlag stores the flag (now, or 0 to clear it). Called holding the
 // seal lock.
 func (l *Log) setSealFlag(set bool) {
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() { _ = recover() }()
-	var v int64
-	if set {
-		v = time.Now().UnixNano()
-	}
-	atomic.StoreInt64(l.flagWord(), v)
+	onPage(l, struct{}{}, func() struct{} {
+		var v int64
+		if set {
+			v = time.Now().UnixNano()
+		}
+		atomic.StoreInt64(l.flagWord(), v)
+		return struct{}{}
+	})
 }
 
 // journalPending reports whether a journal of size bytes holds records past
 // the last published seal (true when the page cannot tell).
-func (l *Log) journalPending(size int64) (pending bool) {
-	l.flagMu.RLock()
-	defer l.flagMu.RUnlock()
-	if l.flag == nil {
-		return true
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			pending = true
-		}
-	}()
-	off := atomic.LoadInt64(l.pageWord(wordSealedOffset))
-	return off <= 0 || size != off
+func (l *Log) journalPending(size int64) bool {
+	return onPage(l, true, func() bool {
+		off := atomic.LoadInt64(l.pageWord(wordSealedOffset))
+		return off <= 0 || size != off
+	})
 }
