@@ -126,6 +126,12 @@ type answer struct {
 }
 
 // run runs one hook command in the project with stdin.
+// inDeletedDir runs argv with stdin in a working directory removed under it.
+func (s *sandbox) inDeletedDir(stdin string, argv ...string) answer {
+	script := `mkdir gone && cd gone && rmdir ../gone && exec "$@"`
+	return s.run(append([]string{"/bin/sh", "-c", script, "sh"}, argv...), stdin)
+}
+
 func (s *sandbox) run(argv []string, stdin string, extraEnv ...string) answer {
 	s.t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -304,12 +310,8 @@ func TestThinClientFallback(t *testing.T) {
 		s.waitServer()
 		// No server can stand in for a directory that has no name: both
 		// paths run in it, and answer alike.
-		inGone := func(bin ...string) answer {
-			script := `mkdir gone && cd gone && rmdir ../gone && exec "$@"`
-			return s.run(append([]string{"/bin/sh", "-c", script, "sh"}, bin...), deny)
-		}
-		got := inGone(filepath.Join(bin, "warden-hook"), "claude")
-		want := inGone(filepath.Join(bin, "warden"), "hook", "claude")
+		got := s.inDeletedDir(deny, filepath.Join(bin, "warden-hook"), "claude")
+		want := s.inDeletedDir(deny, filepath.Join(bin, "warden"), "hook", "claude")
 		if got != want {
 			t.Errorf("%+v, warden hook %+v", got, want)
 		}
@@ -404,15 +406,24 @@ func TestThinClientPolicyChange(t *testing.T) {
 	in := bash(s.proj, "make deploy")
 	s.thin([]string{"claude"}, in)
 	s.waitServer()
+	checkPolicyChange(t, s, func() answer { return s.thin([]string{"claude"}, in, hookrpc.ServerEnv+"=require") })
+}
+
+// checkPolicyChange rewrites the sandbox's warden.yaml between allowing
+// and denying `make deploy` and checks that each ask (a client asking the
+// warm server) answers by the policy just written.
+func checkPolicyChange(t *testing.T, s *sandbox, ask func() answer) {
+	t.Helper()
 	policy := filepath.Join(s.proj, "warden.yaml")
 	for i, want := range []string{"allow", "deny", "allow", "deny"} {
-		switch want {
-		case "deny":
-			os.WriteFile(policy, []byte("version: 1\nagent:\n  commands:\n    rules:\n      - id: no-deploy\n        command: make\n        args: '^deploy$'\n        decision: deny\n        reason: deploys need a human\n"), 0o644)
-		default:
-			os.WriteFile(policy, []byte("version: 1\n"), 0o644)
+		content := "version: 1\n"
+		if want == "deny" {
+			content = "version: 1\nagent:\n  commands:\n    rules:\n      - id: no-deploy\n        command: make\n        args: '^deploy$'\n        decision: deny\n        reason: deploys need a human\n"
 		}
-		got := s.thin([]string{"claude"}, in, hookrpc.ServerEnv+"=require")
+		if err := os.WriteFile(policy, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := ask()
 		denied := strings.Contains(got.Stdout, `"permissionDecision":"deny"`) && strings.Contains(got.Stdout, "deploys need a human")
 		if denied != (want == "deny") || got.Exit != 0 {
 			t.Errorf("step %d: %+v, want %s", i, got, want)

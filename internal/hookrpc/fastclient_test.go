@@ -305,12 +305,8 @@ func TestFastClientFallback(t *testing.T) {
 		s := newSandbox(t)
 		s.thin([]string{"claude"}, allow) // a server is running
 		s.waitServer()
-		inGone := func(bin ...string) answer {
-			script := `mkdir gone && cd gone && rmdir ../gone && exec "$@"`
-			return s.run(append([]string{"/bin/sh", "-c", script, "sh"}, bin...), deny)
-		}
-		got := inGone(filepath.Join(bin, "warden-hook-c"), "claude")
-		want := inGone(filepath.Join(bin, "warden"), "hook", "claude")
+		got := s.inDeletedDir(deny, filepath.Join(bin, "warden-hook-c"), "claude")
+		want := s.inDeletedDir(deny, filepath.Join(bin, "warden"), "hook", "claude")
 		if got != want || !strings.Contains(got.Stdout, `"permissionDecision":"deny"`) {
 			t.Errorf("%+v, warden hook %+v", got, want)
 		}
@@ -342,21 +338,7 @@ func TestFastClientPolicyChange(t *testing.T) {
 	dir := fastOnly(t)
 	s.serveFor(dir)
 	in := bash(s.proj, "make deploy")
-	policy := filepath.Join(s.proj, "warden.yaml")
-	for i, want := range []string{"allow", "deny", "allow", "deny"} {
-		content := "version: 1\n"
-		if want == "deny" {
-			content = "version: 1\nagent:\n  commands:\n    rules:\n      - id: no-deploy\n        command: make\n        args: '^deploy$'\n        decision: deny\n        reason: deploys need a human\n"
-		}
-		if err := os.WriteFile(policy, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got := s.fastIn(dir, []string{"claude"}, in)
-		denied := strings.Contains(got.Stdout, `"permissionDecision":"deny"`) && strings.Contains(got.Stdout, "deploys need a human")
-		if denied != (want == "deny") || got.Exit != 0 {
-			t.Errorf("step %d: %+v, want %s", i, got, want)
-		}
-	}
+	checkPolicyChange(t, s, func() answer { return s.fastIn(dir, []string{"claude"}, in) })
 }
 
 // TestGoClientTimeoutHandOver: told by the C client that the server did
