@@ -71,61 +71,23 @@ func scanRequest(body []byte, str func(text []byte, start, end int)) (reqHead, e
 	defer scratchPool.Put(sc)
 	s := scanner{b: body, str: str, depth: 1, buf: sc.buf[:0], stack: sc.stack[:0]}
 	defer func() { sc.buf, sc.stack = s.buf[:0], s.stack[:0] }()
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return h, errors.New("the body is not a JSON object")
-	}
 	var seen [5]bool
-	s.i++
-	s.ws()
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			s.ws()
-			key, err := s.key()
-			if err != nil {
-				return h, err
-			}
-			s.ws()
-			if s.peek() != ':' {
-				return h, s.errf("want ':' after an object key")
-			}
-			s.i++
-			s.ws()
-			field := -1
-			for i, f := range headFields {
-				if string(key) == f {
-					field = i
-				}
-			}
-			start := s.i
-			if err := s.value(); err != nil {
-				return h, err
-			}
-			if field >= 0 {
-				if seen[field] {
-					return h, fmt.Errorf("the request gives %q twice", headFields[field])
-				}
-				seen[field] = true
-				if err := h.set(field, body[start:s.i]); err != nil {
-					return h, err
-				}
-			}
-			s.ws()
-			c := s.peek()
-			s.i++
-			if c == '}' {
-				break
-			}
-			if c != ',' {
-				return h, s.errf("want ',' or '}' in an object")
+	err := s.object(func(key []byte) int {
+		for i, f := range headFields {
+			if string(key) == f {
+				return i
 			}
 		}
-	}
-	s.ws()
-	if s.i != len(s.b) {
-		return h, s.errf("data after the JSON object")
+		return -1
+	}, func(field int, raw []byte) error {
+		if seen[field] {
+			return fmt.Errorf("the request gives %q twice", headFields[field])
+		}
+		seen[field] = true
+		return h.set(field, raw)
+	})
+	if err != nil {
+		return h, err
 	}
 	return h, nil
 }
@@ -286,6 +248,60 @@ func (s *scanner) value() error {
 			return s.errf("want ',' or the end of the container")
 		}
 	}
+}
+
+// object reads the JSON object that must be all of s.b. For each member,
+// pick is given its key (valid only during the call) and names the member
+// (-1: not wanted); got is given each wanted member's name and the raw
+// bytes of its value.
+func (s *scanner) object(pick func(key []byte) int, got func(name int, raw []byte) error) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return errors.New("the body is not a JSON object")
+	}
+	s.i++
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			key, err := s.key()
+			if err != nil {
+				return err
+			}
+			name := pick(key)
+			s.ws()
+			if s.peek() != ':' {
+				return s.errf("want ':' after an object key")
+			}
+			s.i++
+			s.ws()
+			start := s.i
+			if err := s.value(); err != nil {
+				return err
+			}
+			if name >= 0 {
+				if err := got(name, s.b[start:s.i]); err != nil {
+					return err
+				}
+			}
+			s.ws()
+			c := s.peek()
+			s.i++
+			if c == '}' {
+				break
+			}
+			if c != ',' {
+				return s.errf("want ',' or '}' in an object")
+			}
+		}
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		return s.errf("data after the JSON object")
+	}
+	return nil
 }
 
 func (s *scanner) keyColon() error {
@@ -475,48 +491,18 @@ func answerUsage(data []byte) (u usage, ok bool) {
 		s.ws()
 		return u, s.i == len(s.b)
 	}
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return u, false
-	}
-	var raws [][]byte
-	s.i++
-	s.ws()
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			s.ws()
-			key, err := s.key()
-			if err != nil {
-				return u, false
-			}
-			isUsage := bytes.EqualFold(key, []byte("usage"))
-			s.ws()
-			if s.peek() != ':' {
-				return u, false
-			}
-			s.i++
-			s.ws()
-			start := s.i
-			if err := s.value(); err != nil {
-				return u, false
-			}
-			if isUsage {
-				raws = append(raws, data[start:s.i])
-			}
-			s.ws()
-			c := s.peek()
-			s.i++
-			if c == '}' {
-				break
-			}
-			if c != ',' {
-				return u, false
-			}
+	var one [1][]byte // the usual answer has one "usage"
+	raws := one[:0]
+	err := s.object(func(key []byte) int {
+		if bytes.EqualFold(key, []byte("usage")) {
+			return 0
 		}
-	}
-	s.ws()
-	if s.i != len(s.b) {
+		return -1
+	}, func(_ int, raw []byte) error {
+		raws = append(raws, raw)
+		return nil
+	})
+	if err != nil {
 		return u, false
 	}
 	ok = true
