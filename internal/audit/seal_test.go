@@ -291,18 +291,7 @@ func TestBatchedWritersLoseNothing(t *testing.T) {
 	if _, err := r.Seal(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	recs := readAll(t, path)
-	checkChain(t, recs)
-	if len(recs) != writers*each {
-		t.Fatalf("log has %d events, want %d", len(recs), writers*each)
-	}
-	next := map[string]int{}
-	for _, r := range recs {
-		if want := fmt.Sprintf("exec: step %d", next[r.Actor.Session]); r.Summary != want {
-			t.Fatalf("writer %s: %q, want %q (lost or duplicated)", r.Actor.Session, r.Summary, want)
-		}
-		next[r.Actor.Session]++
-	}
+	checkWriters(t, path, writers*each)
 }
 
 // A due writer that finds the seal lock taken leaves its record to the
