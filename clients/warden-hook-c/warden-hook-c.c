@@ -86,17 +86,35 @@ extern char **environ;
 
 /* ---------- the Go path ---------- */
 
-static void write_all(int fd, const void *p, size_t n) {
+/* write_all writes all n bytes; 0 when it did, -1 on an error. */
+static int write_all(int fd, const void *p, size_t n) {
     const unsigned char *b = p;
     while (n > 0) {
         ssize_t w = write(fd, b, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return;
+            return -1;
         }
         b += w;
         n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* read_in reads what stdin has, up to n bytes, waiting for it when stdin
+ * is non-blocking: read(2)'s result, never EINTR or EAGAIN. */
+static ssize_t read_in(void *b, size_t n) {
+    for (;;) {
+        ssize_t r = read(0, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pf = {.fd = 0, .events = POLLIN};
+            poll(&pf, 1, -1);
+            continue;
+        }
+        return r;
     }
 }
 
@@ -117,17 +135,7 @@ static int replay_stdin(void) {
     if (!in_rest) {
         int fd = memfd_create("warden-hook-input", MFD_CLOEXEC);
         if (fd >= 0) {
-            size_t off = 0;
-            while (off < in_len) {
-                ssize_t w = write(fd, in_buf + off, in_len - off);
-                if (w < 0) {
-                    if (errno == EINTR)
-                        continue;
-                    break;
-                }
-                off += (size_t)w;
-            }
-            if (off == in_len && lseek(fd, 0, SEEK_SET) == 0 && dup2(fd, 0) == 0) {
+            if (write_all(fd, in_buf, in_len) == 0 && lseek(fd, 0, SEEK_SET) == 0 && dup2(fd, 0) == 0) {
                 close(fd);
                 return 0;
             }
@@ -149,38 +157,15 @@ static int replay_stdin(void) {
         close(p[0]);
         close(1);
         close(2);
-        size_t off = 0;
-        while (off < in_len) {
-            ssize_t w = write(p[1], in_buf + off, in_len - off);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                _exit(1);
-            }
-            off += (size_t)w;
-        }
+        if (write_all(p[1], in_buf, in_len) != 0)
+            _exit(1);
         if (in_rest) {
             for (;;) {
-                ssize_t r = read(0, in_buf, sizeof in_buf);
-                if (r < 0 && errno == EINTR)
-                    continue;
-                if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                    struct pollfd pf = {.fd = 0, .events = POLLIN};
-                    poll(&pf, 1, -1);
-                    continue;
-                }
+                ssize_t r = read_in(in_buf, sizeof in_buf);
                 if (r <= 0)
                     break;
-                off = 0;
-                while (off < (size_t)r) {
-                    ssize_t w = write(p[1], in_buf + off, (size_t)r - off);
-                    if (w < 0) {
-                        if (errno == EINTR)
-                            continue;
-                        _exit(1);
-                    }
-                    off += (size_t)w;
-                }
+                if (write_all(p[1], in_buf, (size_t)r) != 0)
+                    _exit(1);
             }
         }
         _exit(0);
@@ -248,14 +233,7 @@ static void go_path(char **argv, int timeout) {
 
 static void read_stdin(void) {
     while (in_len < sizeof in_buf) {
-        ssize_t r = read(0, in_buf + in_len, sizeof in_buf - in_len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd pf = {.fd = 0, .events = POLLIN};
-            poll(&pf, 1, -1);
-            continue;
-        }
+        ssize_t r = read_in(in_buf + in_len, sizeof in_buf - in_len);
         if (r < 0) {
             in_rest = 1; /* the Go client reads it again and reports */
             return;
