@@ -169,20 +169,9 @@ func (a *analyzer) run(cut int) {
 	if cut >= 0 && a.runSplit(cut) {
 		return
 	}
-	global := env{}
-	a.global = global
-	a.indexFuncs()
-	a.fs = &funcState{words: map[string]bool{}}
 	// Module-level statements first (constants, configuration), then the
 	// functions and classes, each with its own copy of the module scope.
-	var deferred []*Stmt
-	for _, s := range a.u.Top {
-		if s.Kind == SFunc || s.Kind == SClass {
-			deferred = append(deferred, s)
-			continue
-		}
-		a.stmt(s, global)
-	}
+	global, deferred := a.moduleLevel()
 	a.finishFunc()
 	for _, s := range deferred {
 		a.stmt(s, global)
@@ -202,6 +191,24 @@ func (a *analyzer) block(ss []*Stmt, e env) {
 	for _, s := range ss {
 		a.stmt(s, e)
 	}
+}
+
+// moduleLevel starts the analysis of the unit: it indexes its functions,
+// opens the module scope and runs the module-level statements in it,
+// returning that scope and the functions and classes it left for later.
+func (a *analyzer) moduleLevel() (global env, deferred []*Stmt) {
+	global = env{}
+	a.global = global
+	a.indexFuncs()
+	a.fs = &funcState{words: map[string]bool{}}
+	for _, s := range a.u.Top {
+		if s.Kind == SFunc || s.Kind == SClass {
+			deferred = append(deferred, s)
+			continue
+		}
+		a.stmt(s, global)
+	}
+	return global, deferred
 }
 
 func (a *analyzer) stmt(s *Stmt, e env) {

@@ -213,21 +213,10 @@ var lastAnalysisItems atomic.Int64
 // and the two halves followed the same one, runSplit resets a and returns
 // false, and the caller analyses the file serially.
 func (a *analyzer) runSplit(cut int) bool {
-	global := env{}
-	a.global = global
-	a.indexFuncs()
-	moduleFS := &funcState{words: map[string]bool{}}
-	a.fs = moduleFS
 	a.newFollows = nil
 	a.recording, a.bodyAt = true, -1
-	var deferred []*Stmt
-	for _, s := range a.u.Top {
-		if s.Kind == SFunc || s.Kind == SClass {
-			deferred = append(deferred, s)
-			continue
-		}
-		a.stmt(s, global)
-	}
+	global, deferred := a.moduleLevel()
+	moduleFS := a.fs
 	a.recording = false
 	a.finishFunc()
 	nt := len(a.tasks)
