@@ -190,19 +190,10 @@ func SplitScope(s string) (scope, bare string, ok bool) {
 }
 
 // hash is 32-bit FNV-1a.
-func hash(s string) uint32 {
+func hash[S ~string | ~[]byte](s S) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(s); i++ {
 		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
-}
-
-func hashBytes(s []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range s {
-		h ^= uint32(c)
 		h *= 16777619
 	}
 	return h
@@ -330,30 +321,17 @@ func (ix *Index) First(t Table, key string) int {
 }
 
 // Find returns the index of name in the Exact table, or -1.
-func (ix *Index) Find(name string) int {
+func (ix *Index) Find(name string) int { return find(ix, name) }
+
+// FindBytes is Find for a name held in a byte slice, without allocating.
+func (ix *Index) FindBytes(name []byte) int { return find(ix, name) }
+
+func find[S string | []byte](ix *Index, name S) int {
 	if !ix.hasTable[Exact] {
 		return -1
 	}
 	tb := ix.tables[Exact]
 	for s, n := int(hash(name))&tb.mask, 0; n <= tb.mask; s, n = (s+1)&tb.mask, n+1 {
-		v := ix.slot(Exact, s)
-		if v == 0 || v > ix.n {
-			return -1
-		}
-		if ix.Name(v-1) == name {
-			return v - 1
-		}
-	}
-	return -1
-}
-
-// FindBytes is Find for a name held in a byte slice, without allocating.
-func (ix *Index) FindBytes(name []byte) int {
-	if !ix.hasTable[Exact] {
-		return -1
-	}
-	tb := ix.tables[Exact]
-	for s, n := int(hashBytes(name))&tb.mask, 0; n <= tb.mask; s, n = (s+1)&tb.mask, n+1 {
 		v := ix.slot(Exact, s)
 		if v == 0 || v > ix.n {
 			return -1

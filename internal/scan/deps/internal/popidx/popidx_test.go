@@ -30,6 +30,16 @@ func build(t testing.TB) *Index {
 	return ix
 }
 
+// FindBytes is for names cut out of lockfiles: it must not allocate.
+func TestFindBytesDoesNotAllocate(t *testing.T) {
+	ix := build(t)
+	// miss is longer than the 32 bytes a string conversion may keep on the stack.
+	hit, miss := []byte(testNames[len(testNames)-1]), []byte("@scope/a-package-name-longer-than-32-bytes")
+	if n := testing.AllocsPerRun(100, func() { ix.FindBytes(hit); ix.FindBytes(miss) }); n != 0 {
+		t.Fatalf("FindBytes allocates %v times per call pair", n)
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	ix := build(t)
 	if ix.Len() != len(testNames) || ix.Targets() != testTargets || ix.Date() != "2026-11-23" {
